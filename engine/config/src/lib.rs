@@ -1,0 +1,1 @@
+//! Kea configuration loading (being written).

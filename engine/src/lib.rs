@@ -1,0 +1,1 @@
+//! xdhcp engine (being written).

@@ -1,0 +1,2 @@
+//! Zero-copy wire formats for xdhcp (being written).
+#![forbid(unsafe_code)]

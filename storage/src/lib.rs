@@ -1,0 +1,1 @@
+//! Lease storage (being written).
