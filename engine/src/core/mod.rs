@@ -1,0 +1,3 @@
+//! Protocol cores: pure functions of `(now, packet, context, state)`.
+
+pub mod v4;

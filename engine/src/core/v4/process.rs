@@ -1,0 +1,506 @@
+//! RFC 2131 message processing: which address a client gets, when it is NAKed, and which
+//! lease records change. Replies are written by `reply`; this module decides.
+
+use super::client::ClientView;
+use super::reply::{ReplyKind, ReplySpec, build_reply};
+use super::select::{reply_destination, select_subnet};
+use super::shard::ShardV4;
+use super::stats::Counter;
+use super::{Context, Reply};
+use std::net::Ipv4Addr;
+use xdhcp_config::IdentifierType;
+use xdhcp_storage::{Lease4, LeaseState};
+use xdhcp_wire::dhcpv4::{MessageType, Packet};
+
+/// BOOTREQUEST: only requests from clients are served.
+const BOOTREQUEST: u8 = 1;
+
+impl ShardV4 {
+    /// Handles one received DHCPv4 message (the UDP payload) at `now` (Unix seconds),
+    /// writing any reply into `out`. Lease changes queue up in `take_changes`.
+    pub fn handle(
+        &mut self,
+        now: u64,
+        payload: &[u8],
+        ctx: &Context<'_>,
+        out: &mut [u8],
+    ) -> Option<Reply> {
+        self.stats.bump(Counter::Received);
+        let pkt = match Packet::new_checked(payload) {
+            Ok(p) => p,
+            Err(e) => {
+                self.stats.bump(Counter::ParseFailed);
+                self.stats.bump(Counter::ReceiveDrop);
+                log::debug!("dropped malformed DHCPv4 packet from {}: {e}", ctx.src);
+                return None;
+            }
+        };
+        let Some(msg_type) = pkt.options().message_type() else {
+            self.stats.bump(Counter::ParseFailed);
+            self.stats.bump(Counter::ReceiveDrop);
+            log::debug!(
+                "dropped DHCPv4 packet without message type from {}",
+                ctx.src
+            );
+            return None;
+        };
+        self.count_received(msg_type);
+        if pkt.op() != BOOTREQUEST || !self.enabled {
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        }
+        let client = ClientView::read(&pkt);
+        let reply = match msg_type {
+            MessageType::Discover => self.discover(now, &pkt, &client, ctx, out),
+            MessageType::Request => self.request(now, &pkt, &client, ctx, out),
+            MessageType::Release => {
+                self.release(&pkt, &client, ctx);
+                None
+            }
+            MessageType::Decline => {
+                self.decline(now, &pkt, &client, ctx);
+                None
+            }
+            MessageType::Inform => self.inform(&pkt, &client, ctx, out),
+            _ => {
+                self.stats.bump(Counter::ReceiveDrop);
+                None
+            }
+        };
+        if let Some(r) = &reply {
+            self.stats.bump(Counter::Sent);
+            self.stats.bump(match r.kind {
+                ReplyKind::Offer => Counter::OfferSent,
+                ReplyKind::Ack => Counter::AckSent,
+                ReplyKind::Nak => Counter::NakSent,
+            });
+        }
+        reply
+    }
+
+    fn count_received(&mut self, t: MessageType) {
+        self.stats.bump(match t {
+            MessageType::Discover => Counter::DiscoverReceived,
+            MessageType::Offer => Counter::OfferReceived,
+            MessageType::Request => Counter::RequestReceived,
+            MessageType::Ack => Counter::AckReceived,
+            MessageType::Nak => Counter::NakReceived,
+            MessageType::Release => Counter::ReleaseReceived,
+            MessageType::Decline => Counter::DeclineReceived,
+            MessageType::Inform => Counter::InformReceived,
+            _ => Counter::UnknownReceived,
+        });
+    }
+
+    /// DHCPDISCOVER → DHCPOFFER. Nothing is persisted (as Kea 1.4); the pool cursor
+    /// moves on so the next client is offered the next address.
+    fn discover(
+        &mut self,
+        now: u64,
+        pkt: &Packet<'_>,
+        client: &ClientView,
+        ctx: &Context<'_>,
+        out: &mut [u8],
+    ) -> Option<Reply> {
+        let server_id = ctx.server_addr?;
+        let Some(si) = select_subnet(&self.rt, pkt, ctx) else {
+            log::debug!(
+                "DISCOVER from {}: no subnet for it",
+                hex(client.chaddr.as_slice())
+            );
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        };
+        let reservation = self.find_reservation(si, client);
+        let Some(addr) = self.pick_address(now, si, client, reservation) else {
+            log::warn!(
+                "DISCOVER from {}: no address available in subnet {}",
+                hex(client.chaddr.as_slice()),
+                self.rt.subnets[si].cfg.id
+            );
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        };
+        let spec = ReplySpec {
+            kind: ReplyKind::Offer,
+            subnet: Some(si),
+            reservation,
+            yiaddr: addr,
+            server_id,
+            lease_time: Some(self.rt.subnets[si].cfg.valid_lifetime),
+        };
+        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
+        Some(Reply {
+            len,
+            kind: ReplyKind::Offer,
+            dest: reply_destination(pkt, false, addr),
+        })
+    }
+
+    /// DHCPREQUEST in its four states (RFC 2131 section 4.3.2).
+    fn request(
+        &mut self,
+        now: u64,
+        pkt: &Packet<'_>,
+        client: &ClientView,
+        ctx: &Context<'_>,
+        out: &mut [u8],
+    ) -> Option<Reply> {
+        let server_id = ctx.server_addr?;
+        let ciaddr = pkt.ciaddr();
+        let selecting = client.server_id.is_some();
+        if let Some(sid) = client.server_id {
+            // The client chose another server's offer: nothing to do here.
+            if sid != server_id && !self.is_own_address(sid, ctx) {
+                self.stats.bump(Counter::ReceiveDrop);
+                return None;
+            }
+        }
+        let wanted = match (client.requested_ip, ciaddr.is_unspecified()) {
+            (Some(req), true) => req,
+            (_, false) => ciaddr,
+            (None, true) => {
+                self.stats.bump(Counter::ReceiveDrop);
+                return None;
+            }
+        };
+        let nak = |shard: &mut ShardV4, out: &mut [u8]| -> Option<Reply> {
+            let spec = ReplySpec {
+                kind: ReplyKind::Nak,
+                subnet: None,
+                reservation: None,
+                yiaddr: Ipv4Addr::UNSPECIFIED,
+                server_id,
+                lease_time: None,
+            };
+            let len = build_reply(&shard.rt, pkt, client, &spec, out)?;
+            Some(Reply {
+                len,
+                kind: ReplyKind::Nak,
+                dest: reply_destination(pkt, true, Ipv4Addr::UNSPECIFIED),
+            })
+        };
+        let Some(si) = select_subnet(&self.rt, pkt, ctx) else {
+            // INIT-REBOOT/REBINDING on a network we know nothing about: stay silent.
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        };
+        if !self.rt.subnets[si].contains(wanted) {
+            // "If the requested address is on the wrong network, the server MUST NAK."
+            return nak(self, out);
+        }
+        let subnet_cfg = &self.rt.subnets[si].cfg;
+        let subnet_id = subnet_cfg.id;
+        let match_cid = subnet_cfg.match_client_id;
+        let reservation = self.find_reservation(si, client);
+        let own = self
+            .find_client_lease(
+                subnet_id,
+                client.chaddr.as_slice(),
+                client.client_id(),
+                match_cid,
+            )
+            .map(|l| l.address);
+        let known = own == Some(wanted);
+        if !selecting && !known {
+            // INIT-REBOOT, RENEWING or REBINDING for an address we hold no record of.
+            let leased_to_other = self
+                .leases
+                .get(wanted)
+                .is_some_and(|l| l.expire() > now && !self.owns(l, client, match_cid));
+            if leased_to_other || self.rt.cfg.authoritative {
+                return nak(self, out);
+            }
+            // RFC 2131 4.3.2: "If the DHCP server has no record of this client, then it
+            // MUST remain silent" (only an authoritative server NAKs).
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        }
+        if !self.address_usable(now, si, wanted, client, reservation) {
+            return nak(self, out);
+        }
+        self.commit(now, si, wanted, client, reservation, own);
+        let spec = ReplySpec {
+            kind: ReplyKind::Ack,
+            subnet: Some(si),
+            reservation,
+            yiaddr: wanted,
+            server_id,
+            lease_time: Some(self.rt.subnets[si].cfg.valid_lifetime),
+        };
+        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
+        Some(Reply {
+            len,
+            kind: ReplyKind::Ack,
+            dest: reply_destination(pkt, false, wanted),
+        })
+    }
+
+    /// DHCPRELEASE: the client gives its address back; the lease is removed.
+    fn release(&mut self, pkt: &Packet<'_>, client: &ClientView, ctx: &Context<'_>) {
+        let addr = pkt.ciaddr();
+        let Some(lease) = self.leases.get(addr) else {
+            log::debug!("RELEASE of {addr}: no such lease");
+            return;
+        };
+        let match_cid = self
+            .rt
+            .subnet_index_by_id(lease.subnet_id)
+            .is_none_or(|si| self.rt.subnets[si].cfg.match_client_id);
+        if !self.owns(lease, client, match_cid) {
+            log::info!(
+                "RELEASE of {addr} from {} ignored: the lease belongs to another client",
+                hex(client.chaddr.as_slice())
+            );
+            return;
+        }
+        let _ = ctx;
+        self.delete(addr);
+        log::info!("released {addr} from {}", hex(client.chaddr.as_slice()));
+    }
+
+    /// DHCPDECLINE: the client found the address in use; park it for the probation period.
+    fn decline(&mut self, now: u64, pkt: &Packet<'_>, client: &ClientView, ctx: &Context<'_>) {
+        let Some(addr) = client.requested_ip else {
+            return;
+        };
+        if let (Some(sid), Some(ours)) = (client.server_id, ctx.server_addr)
+            && sid != ours
+            && !self.is_own_address(sid, ctx)
+        {
+            return;
+        }
+        let Some(lease) = self.leases.get(addr) else {
+            return;
+        };
+        let match_cid = self
+            .rt
+            .subnet_index_by_id(lease.subnet_id)
+            .is_none_or(|si| self.rt.subnets[si].cfg.match_client_id);
+        if !self.owns(lease, client, match_cid) {
+            return;
+        }
+        let _ = pkt;
+        let declined = Lease4 {
+            address: addr,
+            hwaddr: Vec::new(),
+            htype: 1,
+            client_id: None,
+            subnet_id: lease.subnet_id,
+            valid_lifetime: self.rt.cfg.decline_probation_period,
+            cltt: now,
+            fqdn_fwd: false,
+            fqdn_rev: false,
+            hostname: String::new(),
+            state: LeaseState::Declined,
+            user_context: None,
+        };
+        log::warn!(
+            "{addr} declined by {}: in probation for {} s",
+            hex(client.chaddr.as_slice()),
+            declined.valid_lifetime
+        );
+        self.store(declined);
+    }
+
+    /// DHCPINFORM: configuration only, no lease, no lease time (RFC 2131 section 3.4).
+    fn inform(
+        &mut self,
+        pkt: &Packet<'_>,
+        client: &ClientView,
+        ctx: &Context<'_>,
+        out: &mut [u8],
+    ) -> Option<Reply> {
+        let server_id = ctx.server_addr?;
+        let si = select_subnet(&self.rt, pkt, ctx);
+        let reservation = si.and_then(|si| self.find_reservation(si, client));
+        let spec = ReplySpec {
+            kind: ReplyKind::Ack,
+            subnet: si,
+            reservation,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            server_id,
+            lease_time: None,
+        };
+        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
+        let dest = if !pkt.giaddr().is_unspecified() {
+            super::Destination::Relay(pkt.giaddr())
+        } else if !pkt.ciaddr().is_unspecified() {
+            super::Destination::Unicast(pkt.ciaddr())
+        } else {
+            super::Destination::Broadcast
+        };
+        Some(Reply {
+            len,
+            kind: ReplyKind::Ack,
+            dest,
+        })
+    }
+
+    /// The reservation matching this client in subnet `si`, trying identifier types in
+    /// the configured `host-reservation-identifiers` order.
+    pub(super) fn find_reservation(&self, si: usize, client: &ClientView) -> Option<usize> {
+        let s = &self.rt.subnets[si];
+        if !s.has_reservations() || !s.cfg.reservation_mode.in_subnet {
+            return None;
+        }
+        self.rt
+            .cfg
+            .host_reservation_identifiers
+            .iter()
+            .find_map(|kind| {
+                let id = match kind {
+                    IdentifierType::HwAddress => Some(client.chaddr.as_slice()),
+                    IdentifierType::ClientId => client.client_id(),
+                    IdentifierType::CircuitId => client.circuit_id(),
+                    IdentifierType::Duid => client.duid.as_ref().map(|d| d.as_slice()),
+                    IdentifierType::FlexId => None,
+                }?;
+                s.lookup(*kind, id)
+            })
+    }
+
+    /// Chooses the address to offer: the client's lease, its reservation, the address it
+    /// asked for, then the next free one (the order the issue and Kea agree on).
+    fn pick_address(
+        &mut self,
+        now: u64,
+        si: usize,
+        client: &ClientView,
+        reservation: Option<usize>,
+    ) -> Option<Ipv4Addr> {
+        let cfg = &self.rt.subnets[si].cfg;
+        let own = self
+            .find_client_lease(
+                cfg.id,
+                client.chaddr.as_slice(),
+                client.client_id(),
+                cfg.match_client_id,
+            )
+            .map(|l| l.address);
+        let reserved = reservation.and_then(|r| self.rt.subnets[si].reservation(r).ip_address);
+        for candidate in [own, reserved, client.requested_ip].into_iter().flatten() {
+            if self.address_usable(now, si, candidate, client, reservation) {
+                return Some(candidate);
+            }
+        }
+        let rt = self.rt.clone();
+        let subnet = &rt.subnets[si];
+        for pool in &mut self.pools[si] {
+            if let Some(a) = pool.next_free(|a| subnet.reserved_for(a).is_none()) {
+                return Some(a);
+            }
+        }
+        // No address without a record: reuse one whose lease has expired.
+
+        self.leases
+            .iter()
+            .filter(|l| l.subnet_id == subnet.cfg.id && l.expire() <= now)
+            .map(|l| l.address)
+            .find(|a| subnet.reserved_for(*a).is_none() && self.in_pool(si, *a))
+    }
+
+    fn in_pool(&self, si: usize, addr: Ipv4Addr) -> bool {
+        self.pools[si].iter().any(|p| p.contains(addr))
+    }
+
+    /// Whether `addr` may be leased to `client` in subnet `si` right now.
+    pub(super) fn address_usable(
+        &self,
+        now: u64,
+        si: usize,
+        addr: Ipv4Addr,
+        client: &ClientView,
+        reservation: Option<usize>,
+    ) -> bool {
+        let subnet = &self.rt.subnets[si];
+        if !subnet.contains(addr) {
+            return false;
+        }
+        match subnet.reserved_for(addr) {
+            Some(r) if Some(r) != reservation => return false,
+            Some(_) => {}
+            None => {
+                if !self.in_pool(si, addr) {
+                    return false;
+                }
+            }
+        }
+        match self.leases.get(addr) {
+            None => true,
+            Some(l) => {
+                let active = l.expire() > now && l.state != LeaseState::ExpiredReclaimed;
+                !active
+                    || (l.state == LeaseState::Default
+                        && l.subnet_id == subnet.cfg.id
+                        && self.owns(l, client, subnet.cfg.match_client_id))
+            }
+        }
+    }
+
+    /// Whether `lease` belongs to the client that sent this message.
+    pub(super) fn owns(&self, lease: &Lease4, client: &ClientView, match_cid: bool) -> bool {
+        if match_cid && let (Some(a), Some(b)) = (client.client_id(), lease.client_id.as_deref()) {
+            return a == b;
+        }
+        !lease.hwaddr.is_empty() && lease.hwaddr == client.chaddr.as_slice()
+    }
+
+    /// Writes the lease for an ACK; a client moving to another address in the same
+    /// subnet gives up its old lease.
+    fn commit(
+        &mut self,
+        now: u64,
+        si: usize,
+        addr: Ipv4Addr,
+        client: &ClientView,
+        reservation: Option<usize>,
+        previous: Option<Ipv4Addr>,
+    ) {
+        let subnet = &self.rt.subnets[si];
+        let hostname = reservation
+            .and_then(|r| subnet.reservation(r).hostname.clone())
+            .unwrap_or_default();
+        let lease = Lease4 {
+            address: addr,
+            hwaddr: client.chaddr.as_slice().to_vec(),
+            htype: client.htype,
+            client_id: client.client_id().map(<[u8]>::to_vec),
+            subnet_id: subnet.cfg.id,
+            valid_lifetime: subnet.cfg.valid_lifetime,
+            cltt: now,
+            fqdn_fwd: false,
+            fqdn_rev: false,
+            hostname,
+            state: LeaseState::Default,
+            user_context: None,
+        };
+        if let Some(prev) = previous.filter(|p| *p != addr) {
+            self.delete(prev);
+        }
+        self.store(lease);
+    }
+
+    fn is_own_address(&self, addr: Ipv4Addr, ctx: &Context<'_>) -> bool {
+        ctx.iface_addrs.iter().any(|(a, _)| *a == addr)
+    }
+}
+
+/// Colon-separated hex for log lines.
+pub(crate) fn hex(b: &[u8]) -> HexBytes<'_> {
+    HexBytes(b)
+}
+
+pub(crate) struct HexBytes<'a>(&'a [u8]);
+
+impl std::fmt::Display for HexBytes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! Writes OFFER, ACK and NAK messages into the caller's buffer: the header fields RFC 2131
+//! table 3 prescribes, then the options, chosen from reservation > pool > subnet > global
+//! (Kea's precedence) and sent when basic, requested, or marked `always-send`.
+
+use super::client::ClientView;
+use super::runtime::RuntimeV4;
+use std::net::Ipv4Addr;
+use xdhcp_config::OptionData;
+use xdhcp_wire::dhcpv4::{Builder, MessageType, Packet, code};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyKind {
+    Offer,
+    Ack,
+    Nak,
+}
+
+/// What to put in a reply.
+pub struct ReplySpec {
+    pub kind: ReplyKind,
+    pub subnet: Option<usize>,
+    pub reservation: Option<usize>,
+    pub yiaddr: Ipv4Addr,
+    pub server_id: Ipv4Addr,
+    /// `None` for NAK and for the ACK to an INFORM.
+    pub lease_time: Option<u32>,
+}
+
+/// Options Kea sends whenever they are configured, requested or not.
+const BASIC: [u8; 3] = [code::ROUTERS, code::DOMAIN_NAME_SERVERS, code::DOMAIN_NAME];
+
+/// Options the server writes itself; configured values for them are ignored.
+const SERVER_OWNED: [u8; 8] = [
+    code::DHCP_MESSAGE_TYPE,
+    code::DHCP_SERVER_IDENTIFIER,
+    code::DHCP_LEASE_TIME,
+    code::DHCP_RENEWAL_TIME,
+    code::DHCP_REBINDING_TIME,
+    code::DHCP_CLIENT_IDENTIFIER,
+    code::DHCP_AGENT_OPTIONS,
+    code::DHCP_OPTION_OVERLOAD,
+];
+
+/// Builds the reply; `None` only if `out` is too small (it never is for 1500 bytes).
+pub fn build_reply(
+    rt: &RuntimeV4,
+    req: &Packet<'_>,
+    client: &ClientView,
+    spec: &ReplySpec,
+    out: &mut [u8],
+) -> Option<usize> {
+    let mut b = Builder::new(out).ok()?;
+    b.op(2);
+    b.htype(req.htype());
+    b.hlen(req.hlen());
+    b.xid(req.xid());
+    b.flags(req.flags());
+    b.giaddr(req.giaddr());
+    b.chaddr(req.chaddr()).ok()?;
+    if let Some(max) = client.max_message_size {
+        b.set_max_len(usize::from(max).max(576));
+    }
+    let msg_type = match spec.kind {
+        ReplyKind::Offer => MessageType::Offer,
+        ReplyKind::Ack => MessageType::Ack,
+        ReplyKind::Nak => MessageType::Nak,
+    };
+    b.message_type(msg_type).ok()?;
+    b.server_id(spec.server_id).ok()?;
+    if rt.cfg.echo_client_id
+        && let Some(cid) = client.client_id()
+    {
+        b.option(code::DHCP_CLIENT_IDENTIFIER, cid).ok()?;
+    }
+    if spec.kind != ReplyKind::Nak {
+        b.ciaddr(req.ciaddr());
+        b.yiaddr(spec.yiaddr);
+        write_config_fields(rt, &mut b, spec).ok()?;
+        if let Some(valid) = spec.lease_time {
+            b.option_u32(code::DHCP_LEASE_TIME, valid).ok()?;
+            if let Some(si) = spec.subnet {
+                let s = &rt.subnets[si].cfg;
+                if let Some(t1) = s.renew_timer.filter(|t| *t < valid) {
+                    b.option_u32(code::DHCP_RENEWAL_TIME, t1).ok()?;
+                }
+                if let Some(t2) = s.rebind_timer.filter(|t| *t < valid) {
+                    b.option_u32(code::DHCP_REBINDING_TIME, t2).ok()?;
+                }
+            }
+        }
+        write_options(rt, req, spec, &mut b).ok()?;
+    }
+    // RFC 3046 section 2.2: the server echoes the relay agent information option.
+    if let Some(info) = &client.relay_info
+        && !req.giaddr().is_unspecified()
+    {
+        b.option(code::DHCP_AGENT_OPTIONS, info.as_slice()).ok()?;
+    }
+    b.finish().ok()
+}
+
+/// siaddr, sname and file from the reservation, subnet (which inherits the globals).
+fn write_config_fields(
+    rt: &RuntimeV4,
+    b: &mut Builder<'_>,
+    spec: &ReplySpec,
+) -> Result<(), xdhcp_wire::dhcpv4::BuildError> {
+    let Some(si) = spec.subnet else {
+        b.siaddr(rt.cfg.next_server);
+        return Ok(());
+    };
+    let s = &rt.subnets[si];
+    let r = spec.reservation.map(|r| s.reservation(r));
+    let next_server = r.and_then(|r| r.next_server).unwrap_or(s.cfg.next_server);
+    b.siaddr(next_server);
+    let sname = r
+        .and_then(|r| r.server_hostname.as_deref())
+        .unwrap_or(&s.cfg.server_hostname);
+    if !sname.is_empty() {
+        b.sname(sname.as_bytes())?;
+    }
+    let file = r
+        .and_then(|r| r.boot_file_name.as_deref())
+        .unwrap_or(&s.cfg.boot_file_name);
+    if !file.is_empty() {
+        b.file(file.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The configured options this reply carries.
+fn write_options(
+    rt: &RuntimeV4,
+    req: &Packet<'_>,
+    spec: &ReplySpec,
+    b: &mut Builder<'_>,
+) -> Result<(), xdhcp_wire::dhcpv4::BuildError> {
+    let prl = req.options().parameter_request_list();
+    let requested = |c: u8| prl.is_some_and(|p| p.contains(c));
+    let subnet = spec.subnet.map(|si| &rt.subnets[si]);
+    let reservation = match (subnet, spec.reservation) {
+        (Some(s), Some(r)) => Some(s.reservation(r)),
+        _ => None,
+    };
+    let pool = subnet.and_then(|s| {
+        s.cfg
+            .pools
+            .iter()
+            .find(|p| spec.yiaddr >= p.start && spec.yiaddr <= p.end)
+    });
+    let layers: [&[OptionData]; 4] = [
+        reservation.map_or(&[][..], |r| &r.option_data[..]),
+        pool.map_or(&[][..], |p| &p.option_data[..]),
+        subnet.map_or(&[][..], |s| &s.cfg.option_data[..]),
+        &rt.cfg.option_data[..],
+    ];
+    let mut done = [false; 256];
+    for c in SERVER_OWNED {
+        done[usize::from(c)] = true;
+    }
+    // Subnet mask: always sent for a lease, from the subnet's prefix unless configured.
+    if let Some(s) = subnet
+        && !layers.iter().any(|l| find(l, code::SUBNET_MASK).is_some())
+    {
+        b.option_ipv4(code::SUBNET_MASK, s.netmask())?;
+        done[usize::from(code::SUBNET_MASK)] = true;
+    }
+    if let Some(name) = reservation.and_then(|r| r.hostname.as_deref())
+        && !name.is_empty()
+    {
+        b.option(code::HOST_NAME, name.as_bytes())?;
+        done[usize::from(code::HOST_NAME)] = true;
+    }
+    for layer in layers {
+        for opt in layer.iter().filter(|o| o.space == "dhcp4") {
+            let c = usize::from(opt.code);
+            if done[c] {
+                continue;
+            }
+            // The first layer that defines a code decides for it.
+            let chosen = layers.iter().find_map(|l| find(l, opt.code)).unwrap_or(opt);
+            done[c] = true;
+            if chosen.always_send
+                || requested(opt.code)
+                || BASIC.contains(&opt.code)
+                || opt.code == code::SUBNET_MASK
+            {
+                if opt.code == code::VIVSO_SUBOPTIONS {
+                    write_vivso(&layers, chosen, b)?;
+                } else {
+                    b.option(chosen.code, &chosen.data)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find(layer: &[OptionData], c: u8) -> Option<&OptionData> {
+    layer.iter().find(|o| o.code == c && o.space == "dhcp4")
+}
+
+/// Option 125 (RFC 3925): the enterprise number from `vivso-suboptions`, then the
+/// options configured in that enterprise's space (`vendor-<number>`).
+fn write_vivso(
+    layers: &[&[OptionData]; 4],
+    vivso: &OptionData,
+    b: &mut Builder<'_>,
+) -> Result<(), xdhcp_wire::dhcpv4::BuildError> {
+    let Some(enterprise) = vivso.data.get(..4) else {
+        return Ok(());
+    };
+    let enterprise_id =
+        u32::from_be_bytes([enterprise[0], enterprise[1], enterprise[2], enterprise[3]]);
+    let in_space = |o: &OptionData| {
+        o.space
+            .strip_prefix("vendor-")
+            .and_then(|n| n.parse::<u32>().ok())
+            == Some(enterprise_id)
+    };
+    let mut subs = [0u8; 255];
+    let mut n = 0;
+    let mut seen = [false; 256];
+    for layer in layers {
+        for o in layer.iter().filter(|o| in_space(o)) {
+            if seen[usize::from(o.code)] || n + 2 + o.data.len() > subs.len() || o.data.len() > 255
+            {
+                continue;
+            }
+            seen[usize::from(o.code)] = true;
+            subs[n] = o.code;
+            subs[n + 1] = o.data.len() as u8;
+            subs[n + 2..n + 2 + o.data.len()].copy_from_slice(&o.data);
+            n += 2 + o.data.len();
+        }
+    }
+    if n + 5 > 255 {
+        return Ok(());
+    }
+    b.option_parts(
+        code::VIVSO_SUBOPTIONS,
+        &[enterprise, &[n as u8], &subs[..n]],
+    )
+}

@@ -1,0 +1,200 @@
+//! One DHCPv4 allocation shard: the lease table, the pools' free-address state and the
+//! counters, owned by one thread. Every lease change goes through `store`/`delete`, which
+//! keep the pool bitmaps and Kea's subnet counters true and queue the change for the log.
+
+use super::leases::{IdKind, LeaseTable};
+use super::pools::PoolState;
+use super::runtime::RuntimeV4;
+use super::stats::{Counter, Stats4, SubnetCounters};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use xdhcp_storage::{Lease4, LeaseState};
+
+/// A lease change the I/O layer must make durable before the reply leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseChange {
+    Upsert(Ipv4Addr),
+    Delete(Ipv4Addr),
+}
+
+pub struct ShardV4 {
+    pub(super) rt: Arc<RuntimeV4>,
+    pub(super) leases: LeaseTable,
+    /// Per subnet index, that subnet's pools.
+    pub(super) pools: Vec<Vec<PoolState>>,
+    pub stats: Stats4,
+    pub(super) changes: Vec<LeaseChange>,
+    /// `dhcp-disable` turns this off; packets are then dropped.
+    pub enabled: bool,
+}
+
+impl ShardV4 {
+    /// A shard serving `rt`, starting from the leases recovered from storage.
+    pub fn new(rt: Arc<RuntimeV4>, recovered: Vec<Lease4>) -> ShardV4 {
+        let mut shard = ShardV4 {
+            rt: rt.clone(),
+            leases: LeaseTable::with_capacity(recovered.len().max(1024)),
+            pools: Vec::new(),
+            stats: Stats4::default(),
+            changes: Vec::with_capacity(64),
+            enabled: true,
+        };
+        for lease in recovered {
+            shard.leases.upsert(lease);
+        }
+        shard.reconfigure(rt);
+        shard
+    }
+
+    /// Switches to a new configuration, keeping every lease; pool state and subnet
+    /// counters are rebuilt from the lease table (Kea recounts at reconfiguration too).
+    pub fn reconfigure(&mut self, rt: Arc<RuntimeV4>) {
+        self.pools = rt
+            .subnets
+            .iter()
+            .map(|s| {
+                s.cfg
+                    .pools
+                    .iter()
+                    .map(|p| PoolState::new(p.start, p.end))
+                    .collect()
+            })
+            .collect();
+        self.stats.subnets = rt
+            .subnets
+            .iter()
+            .map(|s| {
+                let total = s.cfg.pools.iter().map(|p| pool_size(p.start, p.end)).sum();
+                (
+                    s.cfg.id,
+                    SubnetCounters {
+                        total_addresses: total,
+                        ..SubnetCounters::default()
+                    },
+                )
+            })
+            .collect();
+        self.rt = rt;
+        self.stats.set(Counter::DeclinedAddresses, 0);
+        self.stats.set(Counter::ReclaimedDeclinedAddresses, 0);
+        self.stats.set(Counter::ReclaimedLeases, 0);
+        let addrs: Vec<Ipv4Addr> = self.leases.iter().map(|l| l.address).collect();
+        for addr in addrs {
+            let lease = self.leases.get(addr).cloned();
+            if let Some(lease) = lease {
+                self.mark_pool(&lease, true);
+                self.account(None, Some(&lease));
+            }
+        }
+    }
+
+    pub fn runtime(&self) -> &Arc<RuntimeV4> {
+        &self.rt
+    }
+
+    pub fn lease(&self, addr: Ipv4Addr) -> Option<&Lease4> {
+        self.leases.get(addr)
+    }
+
+    pub fn leases(&self) -> impl Iterator<Item = &Lease4> {
+        self.leases.iter()
+    }
+
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
+    }
+
+    /// Lease changes made since the last call, to be persisted; the vector is reused.
+    pub fn take_changes(&mut self, out: &mut Vec<LeaseChange>) {
+        out.clear();
+        out.append(&mut self.changes);
+    }
+
+    pub fn pending_changes(&self) -> &[LeaseChange] {
+        &self.changes
+    }
+
+    pub fn clear_changes(&mut self) {
+        self.changes.clear();
+    }
+
+    /// Inserts or replaces a lease and keeps indexes, pools and counters true.
+    pub(super) fn store(&mut self, lease: Lease4) {
+        let old = self.leases.get(lease.address).cloned();
+        if let Some(o) = &old {
+            self.mark_pool(o, false);
+        }
+        self.mark_pool(&lease, true);
+        self.account(old.as_ref(), Some(&lease));
+        self.changes.push(LeaseChange::Upsert(lease.address));
+        self.leases.upsert(lease);
+    }
+
+    /// Removes a lease (release, flush of a reclaimed lease).
+    pub(super) fn delete(&mut self, addr: Ipv4Addr) {
+        if let Some(old) = self.leases.remove(addr) {
+            self.mark_pool(&old, false);
+            self.account(Some(&old), None);
+            self.changes.push(LeaseChange::Delete(addr));
+        }
+    }
+
+    pub(super) fn find_client_lease(
+        &self,
+        subnet_id: u32,
+        hwaddr: &[u8],
+        client_id: Option<&[u8]>,
+        match_client_id: bool,
+    ) -> Option<&Lease4> {
+        if match_client_id
+            && let Some(cid) = client_id
+            && let Some(l) = self.leases.find_by_id(subnet_id, IdKind::ClientId, cid)
+        {
+            return Some(l);
+        }
+        let l = self.leases.find_by_id(subnet_id, IdKind::HwAddr, hwaddr)?;
+        // A lease made for another client-id on the same hardware is not this client's.
+        match (match_client_id, client_id, l.client_id.as_deref()) {
+            (true, Some(a), Some(b)) if a != b => None,
+            _ => Some(l),
+        }
+    }
+
+    fn mark_pool(&mut self, lease: &Lease4, set: bool) {
+        let Some(si) = self.rt.subnet_index_by_id(lease.subnet_id) else {
+            return;
+        };
+        for pool in &mut self.pools[si] {
+            if pool.contains(lease.address) {
+                if set {
+                    pool.set(lease.address);
+                } else {
+                    pool.clear(lease.address);
+                }
+            }
+        }
+    }
+
+    /// Adjusts Kea's `assigned-addresses` / `declined-addresses` for a lease change.
+    fn account(&mut self, old: Option<&Lease4>, new: Option<&Lease4>) {
+        for (lease, sign) in [(old, -1i64), (new, 1i64)] {
+            let Some(lease) = lease else { continue };
+            let Some(si) = self.rt.subnet_index_by_id(lease.subnet_id) else {
+                continue;
+            };
+            let sc = self.stats.subnet_mut(si);
+            // Kea counts a declined address as assigned too, until it is reclaimed.
+            if matches!(lease.state, LeaseState::Default | LeaseState::Declined) {
+                sc.assigned_addresses = sc.assigned_addresses.saturating_add_signed(sign);
+            }
+            if lease.state == LeaseState::Declined {
+                sc.declined_addresses = sc.declined_addresses.saturating_add_signed(sign);
+                self.stats.add(Counter::DeclinedAddresses, sign);
+            }
+        }
+    }
+}
+
+fn pool_size(start: Ipv4Addr, end: Ipv4Addr) -> u64 {
+    u64::from(u32::from(end).saturating_sub(u32::from(start))) + 1
+}

@@ -1,0 +1,130 @@
+//! Where leases live on disk for the daemon: the lease log named by `lease-database`
+//! (`persist: false` keeps them in memory only, as Kea's memfile does), and the Kea CSV
+//! view of it for `--dump-leases`.
+
+use crate::core::v4::{LeaseChange, ShardV4};
+use std::path::PathBuf;
+use xdhcp_config::LeaseDatabase;
+use xdhcp_storage::{Lease4, LeaseLog, Record, kea_csv, read_log};
+
+/// Default lease log when `lease-database` names no file.
+const DEFAULT_LOG: &str = "/var/lib/xdhcp/xdhcp-leases4.xlog";
+
+/// The lease log path for a `lease-database` entry: its `name` with `.csv` replaced by
+/// `.xlog` (a Kea CSV file of that name is left alone), or the default; `None` when
+/// `persist` is false.
+pub fn lease_log_path(db: &LeaseDatabase) -> Option<PathBuf> {
+    if !db.persist {
+        return None;
+    }
+    let name = db
+        .name
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_LOG));
+    Some(match name.extension().and_then(|e| e.to_str()) {
+        Some("xlog") => name,
+        Some("csv") => name.with_extension("xlog"),
+        _ => {
+            let mut s = name.into_os_string();
+            s.push(".xlog");
+            PathBuf::from(s)
+        }
+    })
+}
+
+/// Prints the leases of the log as Kea memfile CSV (newest v4 schema).
+pub fn dump_leases(db: &LeaseDatabase, out: &mut dyn std::io::Write) -> Result<usize, String> {
+    let Some(path) = lease_log_path(db) else {
+        return Err("lease-database has persist: false; there is no lease file to read".into());
+    };
+    let replay = if path.exists() {
+        read_log(&path).map_err(|e| e.to_string())?
+    } else {
+        return Err(format!(
+            "no lease log at {} (the server has not run with this configuration yet)",
+            path.display()
+        ));
+    };
+    let w = |e: std::io::Error| e.to_string();
+    writeln!(out, "{}", kea_csv::V4_HEADER).map_err(w)?;
+    for lease in &replay.leases {
+        writeln!(out, "{}", kea_csv::v4_row(lease)).map_err(w)?;
+    }
+    Ok(replay.leases.len())
+}
+
+pub struct LeaseStore {
+    log: Option<LeaseLog>,
+    recovered: Vec<Lease4>,
+    changes: Vec<LeaseChange>,
+    records: Vec<Record>,
+}
+
+impl LeaseStore {
+    pub fn open(db: &LeaseDatabase) -> Result<LeaseStore, String> {
+        let (log, recovered) = match lease_log_path(db) {
+            None => (None, Vec::new()),
+            Some(path) => {
+                let (log, replay) = LeaseLog::open(&path).map_err(|e| e.to_string())?;
+                if let Some(cut) = &replay.cut {
+                    log::warn!("lease log {}: {cut}", path.display());
+                }
+                (Some(log), replay.leases)
+            }
+        };
+        Ok(LeaseStore {
+            log,
+            recovered,
+            changes: Vec::with_capacity(64),
+            records: Vec::with_capacity(64),
+        })
+    }
+
+    pub fn take_recovered(&mut self) -> Vec<Lease4> {
+        std::mem::take(&mut self.recovered)
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.log {
+            Some(l) => l.path().display().to_string(),
+            None => "memory (persist: false)".into(),
+        }
+    }
+
+    pub fn path_buf(&self) -> Option<PathBuf> {
+        self.log.as_ref().map(|l| l.path().to_path_buf())
+    }
+
+    /// Writes the shard's pending lease changes to the log (one write) before any reply
+    /// of this batch leaves. Kea memfile semantics: written, not yet fsynced.
+    pub fn persist(&mut self, shard: &mut ShardV4) -> Result<(), String> {
+        shard.take_changes(&mut self.changes);
+        let Some(log) = self.log.as_mut() else {
+            return Ok(());
+        };
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        self.records.clear();
+        for change in &self.changes {
+            match *change {
+                LeaseChange::Upsert(addr) => {
+                    if let Some(l) = shard.lease(addr) {
+                        self.records.push(Record::Lease4(l.clone()));
+                    }
+                }
+                LeaseChange::Delete(address) => self.records.push(Record::Delete4 { address }),
+            }
+        }
+        log.append(&self.records).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    pub fn close(&mut self) {
+        if let Some(log) = self.log.as_mut()
+            && let Err(e) = log.sync()
+        {
+            log::error!("lease log sync at shutdown failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Thin I/O backends: sockets and interfaces, no protocol logic.
+
+pub mod iface;
+pub mod packet;
+pub mod udp;
