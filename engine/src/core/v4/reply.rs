@@ -58,7 +58,7 @@ pub fn build_reply(
     b.giaddr(req.giaddr());
     b.chaddr(req.chaddr()).ok()?;
     if let Some(max) = client.max_message_size {
-        b.set_max_len(usize::from(max).max(576));
+        b.set_max_message_size(max);
     }
     let msg_type = match spec.kind {
         ReplyKind::Offer => MessageType::Offer,

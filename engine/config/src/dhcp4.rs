@@ -1,0 +1,529 @@
+//! The `Dhcp4` object: global parameters and the subnet list.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use crate::compat::{self, Scope};
+use crate::json::{Pos, Spanned, Value};
+use crate::logging::{self, Logger};
+use crate::option_data::{self, OptionData};
+use crate::reservation::{self, DEFAULT_IDENTIFIER_TYPES, IdentifierType};
+use crate::subnet::{self, Inherited, ModeKeys, ReservationMode, Subnet4};
+use crate::walk::{self, Res, child, err, index};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dhcp4Config {
+    pub interfaces: Vec<InterfaceSpec>,
+    pub socket_type: SocketType,
+    pub lease_database: LeaseDatabase,
+    pub valid_lifetime: u32,
+    pub renew_timer: Option<u32>,
+    pub rebind_timer: Option<u32>,
+    pub decline_probation_period: u32,
+    pub match_client_id: bool,
+    pub echo_client_id: bool,
+    pub authoritative: bool,
+    pub next_server: Ipv4Addr,
+    pub server_hostname: String,
+    pub boot_file_name: String,
+    pub option_data: Vec<OptionData>,
+    pub expired_leases_processing: ExpiredLeasesProcessing,
+    pub host_reservation_identifiers: Vec<IdentifierType>,
+    pub subnets: Vec<Subnet4>,
+    pub user_context: Option<Value>,
+    /// `interfaces-config/outbound-interface`.
+    pub outbound_interface: OutboundInterface,
+    /// `interfaces-config/re-detect` (default true).
+    pub re_detect: bool,
+    /// Global reservation mode (already applied to every subnet).
+    pub reservation_mode: ReservationMode,
+}
+
+impl Default for Dhcp4Config {
+    /// Kea 1.4 defaults, no interfaces and no subnets.
+    fn default() -> Self {
+        Dhcp4Config {
+            interfaces: Vec::new(),
+            socket_type: SocketType::Raw,
+            lease_database: LeaseDatabase::default(),
+            valid_lifetime: 7200,
+            renew_timer: None,
+            rebind_timer: None,
+            decline_probation_period: 86400,
+            match_client_id: true,
+            echo_client_id: true,
+            authoritative: false,
+            next_server: Ipv4Addr::UNSPECIFIED,
+            server_hostname: String::new(),
+            boot_file_name: String::new(),
+            option_data: Vec::new(),
+            expired_leases_processing: ExpiredLeasesProcessing::default(),
+            host_reservation_identifiers: DEFAULT_IDENTIFIER_TYPES.to_vec(),
+            subnets: Vec::new(),
+            user_context: None,
+            outbound_interface: OutboundInterface::SameAsInbound,
+            re_detect: true,
+            reservation_mode: ReservationMode::default(),
+        }
+    }
+}
+
+impl Dhcp4Config {
+    pub fn subnet_by_id(&self, id: u32) -> Option<&Subnet4> {
+        self.subnets.iter().find(|s| s.id == id)
+    }
+}
+
+/// One entry of `interfaces-config/interfaces`: `"eth0"`, `"eth0/192.0.2.1"` or `"*"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InterfaceSpec {
+    /// Interface name; `"*"` means all interfaces.
+    pub name: String,
+    pub address: Option<Ipv4Addr>,
+}
+
+impl InterfaceSpec {
+    pub fn is_wildcard(&self) -> bool {
+        self.name == "*"
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SocketType {
+    #[default]
+    Raw,
+    Udp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OutboundInterface {
+    #[default]
+    SameAsInbound,
+    UseRouting,
+}
+
+/// Memfile lease database (the only type xdhcp supports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseDatabase {
+    pub persist: bool,
+    /// Lease file; `None` = Kea's default location.
+    pub name: Option<PathBuf>,
+    /// Seconds between lease file cleanups (0 = never).
+    pub lfc_interval: u32,
+}
+
+impl Default for LeaseDatabase {
+    fn default() -> Self {
+        LeaseDatabase {
+            persist: true,
+            name: None,
+            lfc_interval: 3600,
+        }
+    }
+}
+
+/// `expired-leases-processing` (times in seconds except `max_reclaim_time`, in ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExpiredLeasesProcessing {
+    pub reclaim_timer_wait_time: u32,
+    pub flush_reclaimed_timer_wait_time: u32,
+    pub hold_reclaimed_time: u32,
+    pub max_reclaim_leases: u32,
+    pub max_reclaim_time: u32,
+    pub unwarned_reclaim_cycles: u32,
+}
+
+impl Default for ExpiredLeasesProcessing {
+    fn default() -> Self {
+        ExpiredLeasesProcessing {
+            reclaim_timer_wait_time: 10,
+            flush_reclaimed_timer_wait_time: 25,
+            hold_reclaimed_time: 3600,
+            max_reclaim_leases: 100,
+            max_reclaim_time: 250,
+            unwarned_reclaim_cycles: 5,
+        }
+    }
+}
+
+/// Loggers given inside `Dhcp4` (newest dialect) with the position of the key.
+pub(crate) type InnerLoggers = Option<(Vec<Logger>, Pos)>;
+
+/// Parses the `Dhcp4` map. Returns the config and the loggers given inside it.
+pub(crate) fn parse(
+    v: &Spanned<Value>,
+    warnings: &mut Vec<String>,
+) -> Res<(Dhcp4Config, InnerLoggers)> {
+    let path = "Dhcp4";
+    let entries = walk::map(v, "Dhcp4", "Dhcp4")?;
+    let mut c = Dhcp4Config::default();
+    let mut subnets_v: Option<&Spanned<Value>> = None;
+    let mut loggers = None;
+    let mut renew_pos = None;
+    let mut modes = ModeKeys::default();
+    let mut ctx = walk::Context::default();
+
+    for (k, val) in entries {
+        let key = k.value.as_str();
+        let p = child(path, key);
+        match key {
+            "valid-lifetime" => c.valid_lifetime = walk::u32_(val, &p, key)?,
+            "renew-timer" => {
+                c.renew_timer = Some(walk::u32_(val, &p, key)?);
+                renew_pos = Some(val.pos.clone());
+            }
+            "rebind-timer" => c.rebind_timer = Some(walk::u32_(val, &p, key)?),
+            "decline-probation-period" => c.decline_probation_period = walk::u32_(val, &p, key)?,
+            "match-client-id" => c.match_client_id = walk::boolean(val, &p, key)?,
+            "echo-client-id" => c.echo_client_id = walk::boolean(val, &p, key)?,
+            "authoritative" => c.authoritative = walk::boolean(val, &p, key)?,
+            "next-server" => c.next_server = walk::ipv4(val, &p, key)?,
+            "server-hostname" => c.server_hostname = reservation::check_sname(val, &p, key)?,
+            "boot-file-name" => c.boot_file_name = reservation::check_file(val, &p, key)?,
+            "option-data" => c.option_data = option_data::parse_list(val, &p)?,
+            "interfaces-config" => parse_interfaces(val, &p, &mut c)?,
+            "lease-database" => c.lease_database = parse_lease_db(val, &p)?,
+            "expired-leases-processing" => {
+                c.expired_leases_processing = parse_expired(val, &p)?;
+            }
+            "host-reservation-identifiers" => {
+                c.host_reservation_identifiers = parse_identifier_types(val, &p)?;
+            }
+            "subnet4" => {
+                walk::list(val, &p, key)?;
+                subnets_v = Some(val);
+            }
+            "loggers" => loggers = Some((logging::parse_loggers(val, &p)?, k.pos.clone())),
+            _ => {
+                if ctx.take(k, val, path)?
+                    || modes.take(k, val, path)?
+                    || compat::check(Scope::Global, k, val, path)?
+                {
+                    continue;
+                }
+                return Err(walk::unexpected(k, path));
+            }
+        }
+    }
+    c.user_context = ctx.finish();
+    c.reservation_mode = modes.resolve(ReservationMode::default(), path)?;
+
+    if let (Some(t1), Some(t2)) = (c.renew_timer, c.rebind_timer)
+        && t1 > t2
+    {
+        return Err(err(
+            renew_pos.as_ref().unwrap_or(&v.pos),
+            "Dhcp4/renew-timer",
+            "renew-timer",
+            format!(
+                "the value of renew-timer ({t1}) is greater than the value of rebind-timer ({t2})"
+            ),
+        ));
+    }
+
+    if let Some(sv) = subnets_v {
+        c.subnets = parse_subnets(sv, &c, warnings)?;
+    }
+    Ok((c, loggers))
+}
+
+fn parse_subnets(
+    v: &Spanned<Value>,
+    c: &Dhcp4Config,
+    warnings: &mut Vec<String>,
+) -> Res<Vec<Subnet4>> {
+    let path = "Dhcp4/subnet4";
+    let inh = Inherited {
+        valid_lifetime: c.valid_lifetime,
+        renew_timer: c.renew_timer,
+        rebind_timer: c.rebind_timer,
+        match_client_id: c.match_client_id,
+        next_server: c.next_server,
+        server_hostname: c.server_hostname.clone(),
+        boot_file_name: c.boot_file_name.clone(),
+        reservation_mode: c.reservation_mode,
+        authoritative: c.authoritative,
+    };
+    let mut out: Vec<Subnet4> = Vec::new();
+    let mut ids: HashMap<u32, String> = HashMap::new();
+    let mut prefixes: HashMap<(Ipv4Addr, u8), String> = HashMap::new();
+    let mut all_pools = Vec::new();
+    let mut pool_seq = 0usize;
+    let mut max_id = 0u32;
+    for (i, item) in walk::list(v, path, "subnet4")?.iter().enumerate() {
+        let sp = index(path, i);
+        let mut ps = subnet::parse(item, &sp, &inh, &mut pool_seq, warnings)?;
+        let id = match &ps.explicit_id {
+            Some((id, pos)) => {
+                if let Some(first) = ids.get(id) {
+                    return Err(err(
+                        pos,
+                        &child(&sp, "id"),
+                        "id",
+                        format!("'id': duplicate subnet id {id} (already used by {first})"),
+                    ));
+                }
+                *id
+            }
+            None => {
+                if max_id >= u32::MAX - 1 {
+                    return Err(err(
+                        &item.pos,
+                        &child(&sp, "id"),
+                        "id",
+                        "cannot assign a subnet id automatically: ids exhausted",
+                    ));
+                }
+                let id = max_id + 1;
+                if let Some(first) = ids.get(&id) {
+                    return Err(err(
+                        &item.pos,
+                        &child(&sp, "id"),
+                        "id",
+                        format!(
+                            "automatically assigned subnet id {id} is already used by {first}; give this subnet an explicit 'id'"
+                        ),
+                    ));
+                }
+                id
+            }
+        };
+        max_id = max_id.max(id);
+        ids.insert(id, sp.clone());
+        ps.subnet.id = id;
+        let key = (ps.subnet.prefix, ps.subnet.prefix_len);
+        if let Some(first) = prefixes.get(&key) {
+            return Err(err(
+                &ps.subnet_pos,
+                &child(&sp, "subnet"),
+                "subnet",
+                format!(
+                    "'subnet': a subnet with the prefix {}/{} already exists ({first})",
+                    key.0, key.1
+                ),
+            ));
+        }
+        prefixes.insert(key, sp.clone());
+        all_pools.append(&mut ps.pools);
+        out.push(ps.subnet);
+    }
+
+    // Pools must not overlap across subnets either.
+    all_pools.sort_by_key(|p| (p.start, p.seq));
+    let mut widest: Option<usize> = None;
+    for n in 0..all_pools.len() {
+        if let Some(w) = widest {
+            let (a, b) = (&all_pools[w], &all_pools[n]);
+            if b.start <= a.end {
+                let (later, earlier) = if a.seq > b.seq { (a, b) } else { (b, a) };
+                return Err(err(
+                    &later.pos,
+                    &later.path,
+                    "pool",
+                    format!(
+                        "'pool': pool {} - {} overlaps with pool {} - {} ({})",
+                        later.start, later.end, earlier.start, earlier.end, earlier.path
+                    ),
+                ));
+            }
+        }
+        if widest.is_none_or(|w| all_pools[n].end > all_pools[w].end) {
+            widest = Some(n);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_interfaces(v: &Spanned<Value>, path: &str, c: &mut Dhcp4Config) -> Res<()> {
+    let entries = walk::map(v, path, "interfaces-config")?;
+    let mut ctx = walk::Context::default();
+    for (k, val) in entries {
+        let key = k.value.as_str();
+        let p = child(path, key);
+        match key {
+            "interfaces" => {
+                c.interfaces.clear();
+                for (i, item) in walk::list(val, &p, key)?.iter().enumerate() {
+                    let ip = index(&p, i);
+                    let s = walk::string(item, &ip, key)?;
+                    let spec = parse_interface(s)
+                        .map_err(|m| err(&item.pos, &ip, key, format!("'interfaces': {m}")))?;
+                    if !c.interfaces.contains(&spec) {
+                        c.interfaces.push(spec);
+                    }
+                }
+            }
+            "dhcp-socket-type" => {
+                let s = walk::string(val, &p, key)?;
+                c.socket_type = match s {
+                    "raw" => SocketType::Raw,
+                    "udp" => SocketType::Udp,
+                    _ => {
+                        return Err(err(
+                            &val.pos,
+                            &p,
+                            key,
+                            format!(
+                                "'dhcp-socket-type': invalid value '{s}' (expected raw or udp)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            "outbound-interface" => {
+                let s = walk::string(val, &p, key)?;
+                c.outbound_interface = match s {
+                    "same-as-inbound" => OutboundInterface::SameAsInbound,
+                    "use-routing" => OutboundInterface::UseRouting,
+                    _ => {
+                        return Err(err(
+                            &val.pos,
+                            &p,
+                            key,
+                            format!(
+                                "'outbound-interface': invalid value '{s}' (expected same-as-inbound or use-routing)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            "re-detect" => c.re_detect = walk::boolean(val, &p, key)?,
+            _ => {
+                if ctx.take(k, val, path)? || compat::check(Scope::Interfaces, k, val, path)? {
+                    continue;
+                }
+                return Err(walk::unexpected(k, path));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_interface(s: &str) -> Result<InterfaceSpec, String> {
+    let (name, addr) = match s.split_once('/') {
+        Some((n, a)) => {
+            let addr = walk::parse_ipv4(a)
+                .ok_or_else(|| format!("'{s}': '{a}' is not a valid IPv4 address"))?;
+            (n.trim(), Some(addr))
+        }
+        None => (s.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(format!("'{s}': empty interface name"));
+    }
+    if name == "*" && addr.is_some() {
+        return Err(format!("'{s}': '*' cannot have an address"));
+    }
+    Ok(InterfaceSpec {
+        name: name.to_string(),
+        address: addr,
+    })
+}
+
+fn parse_lease_db(v: &Spanned<Value>, path: &str) -> Res<LeaseDatabase> {
+    let entries = walk::map(v, path, "lease-database")?;
+    let mut db = LeaseDatabase::default();
+    let mut ty = None;
+    for (k, val) in entries {
+        let key = k.value.as_str();
+        let p = child(path, key);
+        match key {
+            "type" => {
+                let s = walk::string(val, &p, key)?;
+                match s {
+                    "memfile" => {}
+                    "mysql" | "postgresql" | "cql" => {
+                        return Err(err(
+                            &val.pos,
+                            &p,
+                            key,
+                            format!(
+                                "'type': lease database type '{s}' is not supported yet by xdhcp (use memfile)"
+                            ),
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            &val.pos,
+                            &p,
+                            key,
+                            format!("'type': unknown lease database type '{s}' (expected memfile)"),
+                        ));
+                    }
+                }
+                ty = Some(());
+            }
+            "persist" => db.persist = walk::boolean(val, &p, key)?,
+            "name" => {
+                let s = walk::string(val, &p, key)?;
+                db.name = (!s.is_empty()).then(|| PathBuf::from(s));
+            }
+            "lfc-interval" => db.lfc_interval = walk::u32_(val, &p, key)?,
+            _ => {
+                if compat::check(Scope::LeaseDatabase, k, val, path)? {
+                    continue;
+                }
+                return Err(walk::unexpected(k, path));
+            }
+        }
+    }
+    if ty.is_none() {
+        return Err(err(
+            &v.pos,
+            &child(path, "type"),
+            "type",
+            "database access parameters must include 'type' (e.g. \"type\": \"memfile\")",
+        ));
+    }
+    Ok(db)
+}
+
+fn parse_expired(v: &Spanned<Value>, path: &str) -> Res<ExpiredLeasesProcessing> {
+    let entries = walk::map(v, path, "expired-leases-processing")?;
+    let mut e = ExpiredLeasesProcessing::default();
+    for (k, val) in entries {
+        let key = k.value.as_str();
+        let p = child(path, key);
+        let slot = match key {
+            "reclaim-timer-wait-time" => &mut e.reclaim_timer_wait_time,
+            "flush-reclaimed-timer-wait-time" => &mut e.flush_reclaimed_timer_wait_time,
+            "hold-reclaimed-time" => &mut e.hold_reclaimed_time,
+            "max-reclaim-leases" => &mut e.max_reclaim_leases,
+            "max-reclaim-time" => &mut e.max_reclaim_time,
+            "unwarned-reclaim-cycles" => &mut e.unwarned_reclaim_cycles,
+            _ => return Err(walk::unexpected(k, path)),
+        };
+        *slot = walk::u32_(val, &p, key)?;
+    }
+    Ok(e)
+}
+
+fn parse_identifier_types(v: &Spanned<Value>, path: &str) -> Res<Vec<IdentifierType>> {
+    let key = "host-reservation-identifiers";
+    let mut out = Vec::new();
+    for (i, item) in walk::list(v, path, key)?.iter().enumerate() {
+        let ip = index(path, i);
+        let s = walk::string(item, &ip, key)?;
+        let t = IdentifierType::from_kea_name(s).ok_or_else(|| {
+            err(
+                &item.pos,
+                &ip,
+                key,
+                format!(
+                    "'{key}': invalid host reservation identifier '{s}' (expected hw-address, duid, circuit-id, client-id or flex-id)"
+                ),
+            )
+        })?;
+        if out.contains(&t) {
+            return Err(err(
+                &item.pos,
+                &ip,
+                key,
+                format!("'{key}': duplicate host reservation identifier '{s}'"),
+            ));
+        }
+        out.push(t);
+    }
+    Ok(out)
+}

@@ -1,0 +1,193 @@
+//! Helpers to walk the positioned JSON tree with typed accessors that turn
+//! every mismatch into a [`ConfigError`] carrying position and JSON path.
+
+use std::net::Ipv4Addr;
+
+use crate::error::ConfigError;
+use crate::json::{Pos, Spanned, Value};
+
+pub(crate) type Entry = (Spanned<String>, Spanned<Value>);
+pub(crate) type Res<T> = Result<T, ConfigError>;
+
+/// `path/key` (or `key` at the top).
+pub(crate) fn child(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}/{key}")
+    }
+}
+
+/// `path[i]`.
+pub(crate) fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+pub(crate) fn err(pos: &Pos, path: &str, key: &str, msg: impl Into<String>) -> ConfigError {
+    ConfigError::at(pos, path, key, msg)
+}
+
+fn type_err(v: &Spanned<Value>, path: &str, key: &str, expected: &str) -> ConfigError {
+    err(
+        &v.pos,
+        path,
+        key,
+        format!("'{key}': expected {expected}, got {}", v.value.type_name()),
+    )
+}
+
+/// Error for a key that Kea accepts but xdhcp does not implement.
+pub(crate) fn unsupported(k: &Spanned<String>, path: &str) -> ConfigError {
+    err(
+        &k.pos,
+        &child(path, &k.value),
+        &k.value,
+        format!("'{}' is not supported yet by xdhcp", k.value),
+    )
+}
+
+/// Error for a key unknown in this scope.
+pub(crate) fn unexpected(k: &Spanned<String>, path: &str) -> ConfigError {
+    let scope = if path.is_empty() {
+        "the top level"
+    } else {
+        path
+    };
+    err(
+        &k.pos,
+        &child(path, &k.value),
+        &k.value,
+        format!("unexpected key '{}' in {scope}", k.value),
+    )
+}
+
+pub(crate) fn map<'a>(v: &'a Spanned<Value>, path: &str, key: &str) -> Res<&'a [Entry]> {
+    v.value
+        .as_map()
+        .ok_or_else(|| type_err(v, path, key, "a map"))
+}
+
+pub(crate) fn list<'a>(v: &'a Spanned<Value>, path: &str, key: &str) -> Res<&'a [Spanned<Value>]> {
+    v.value
+        .as_array()
+        .ok_or_else(|| type_err(v, path, key, "a list"))
+}
+
+pub(crate) fn string<'a>(v: &'a Spanned<Value>, path: &str, key: &str) -> Res<&'a str> {
+    v.value
+        .as_str()
+        .ok_or_else(|| type_err(v, path, key, "a string"))
+}
+
+pub(crate) fn boolean(v: &Spanned<Value>, path: &str, key: &str) -> Res<bool> {
+    v.value
+        .as_bool()
+        .ok_or_else(|| type_err(v, path, key, "a boolean"))
+}
+
+pub(crate) fn int_range(v: &Spanned<Value>, path: &str, key: &str, min: i64, max: i64) -> Res<i64> {
+    let i = v
+        .value
+        .as_int()
+        .ok_or_else(|| type_err(v, path, key, "an integer"))?;
+    if i < min || i > max {
+        return Err(err(
+            &v.pos,
+            path,
+            key,
+            format!("'{key}': value {i} is out of range ({min}..{max})"),
+        ));
+    }
+    Ok(i)
+}
+
+pub(crate) fn u32_(v: &Spanned<Value>, path: &str, key: &str) -> Res<u32> {
+    int_range(v, path, key, 0, u32::MAX as i64).map(|i| i as u32)
+}
+
+pub(crate) fn ipv4(v: &Spanned<Value>, path: &str, key: &str) -> Res<Ipv4Addr> {
+    let s = string(v, path, key)?;
+    parse_ipv4(s).ok_or_else(|| {
+        err(
+            &v.pos,
+            path,
+            key,
+            format!("'{key}': '{s}' is not a valid IPv4 address"),
+        )
+    })
+}
+
+/// Strict dotted-quad parsing (std's parser, after trimming blanks like Kea).
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    s.trim().parse::<Ipv4Addr>().ok()
+}
+
+/// Reads a `user-context` value (must be a map).
+pub(crate) fn user_context(v: &Spanned<Value>, path: &str, key: &str) -> Res<Value> {
+    map(v, path, key)?;
+    Ok(v.value.clone())
+}
+
+/// Accumulates `user-context` and `comment` of one scope the way Kea does:
+/// the comment is stored inside the user context as `"comment"`.
+#[derive(Default)]
+pub(crate) struct Context {
+    ctx: Option<Spanned<Value>>,
+    comment: Option<(Spanned<String>, Spanned<Value>)>,
+}
+
+impl Context {
+    /// Handles `user-context` / `comment`; returns false for other keys.
+    pub(crate) fn take(
+        &mut self,
+        k: &Spanned<String>,
+        v: &Spanned<Value>,
+        path: &str,
+    ) -> Res<bool> {
+        let p = child(path, &k.value);
+        match k.value.as_str() {
+            "user-context" => {
+                user_context(v, &p, &k.value)?;
+                self.ctx = Some(v.clone());
+                Ok(true)
+            }
+            "comment" => {
+                string(v, &p, &k.value)?;
+                self.comment = Some((k.clone(), v.clone()));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Option<Value> {
+        match (self.ctx, self.comment) {
+            (None, None) => None,
+            (Some(c), None) => Some(c.value),
+            (ctx, Some(comment)) => {
+                let mut entries = match ctx.map(|c| c.value) {
+                    Some(Value::Map(m)) => m,
+                    _ => Vec::new(),
+                };
+                if !entries.iter().any(|(k, _)| k.value == "comment") {
+                    entries.push(comment);
+                }
+                Some(Value::Map(entries))
+            }
+        }
+    }
+}
+
+/// Whether `v` equals a JSON value given as a closure check; used for keys
+/// that are accepted only with their default / disabled value.
+pub(crate) fn is_empty_list(v: &Spanned<Value>) -> bool {
+    matches!(&v.value, Value::Array(a) if a.is_empty())
+}
+
+/// Checks that every entry of a map satisfies `ok(key, value)`.
+pub(crate) fn map_all(v: &Spanned<Value>, ok: impl Fn(&str, &Value) -> bool) -> bool {
+    match &v.value {
+        Value::Map(m) => m.iter().all(|(k, v)| ok(&k.value, &v.value)),
+        _ => false,
+    }
+}
