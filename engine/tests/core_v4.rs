@@ -643,3 +643,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_server_address_is_never_handed_out() {
+    // Kea's own examples put the server's address inside the pool.
+    let rt = config(
+        "",
+        r#"{ "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.1 - 192.0.2.2" } ] }"#,
+    );
+    let mut h = Harness::new(rt);
+    assert_eq!(h.dora(1), ip("192.0.2.2"));
+    assert!(h.send(&msg(MessageType::Discover, 2)).is_none());
+    let mut req = msg(MessageType::Request, 2);
+    req.requested = Some(SERVER);
+    req.server_id = Some(SERVER);
+    assert_eq!(h.send(&req).unwrap().0.kind, ReplyKind::Nak);
+}

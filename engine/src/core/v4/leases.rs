@@ -70,13 +70,19 @@ impl LeaseTable {
     }
 
     /// Inserts or replaces the lease at its address, keeping the indexes true.
+    /// A renewal keeps the client's identity, so its index entries stay as they are.
     pub fn upsert(&mut self, lease: Lease4) {
         let addr = u32::from(lease.address);
-        if let Some(old) = self.by_addr.remove(&addr) {
-            self.unindex(&old);
+        match self.by_addr.get_mut(&addr) {
+            Some(old) if same_identity(old, &lease) => *old = lease,
+            _ => {
+                if let Some(old) = self.by_addr.remove(&addr) {
+                    self.unindex(&old);
+                }
+                self.index(&lease);
+                self.by_addr.insert(addr, lease);
+            }
         }
-        self.index(&lease);
-        self.by_addr.insert(addr, lease);
     }
 
     pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease4> {
@@ -133,4 +139,8 @@ impl LeaseTable {
             }
         }
     }
+}
+
+fn same_identity(a: &Lease4, b: &Lease4) -> bool {
+    a.subnet_id == b.subnet_id && a.hwaddr == b.hwaddr && a.client_id == b.client_id
 }

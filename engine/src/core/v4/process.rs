@@ -112,7 +112,7 @@ impl ShardV4 {
             return None;
         };
         let reservation = self.find_reservation(si, client);
-        let Some(addr) = self.pick_address(now, si, client, reservation) else {
+        let Some(addr) = self.pick_address(now, si, client, reservation, ctx) else {
             log::warn!(
                 "DISCOVER from {}: no address available in subnet {}",
                 hex(client.chaddr.as_slice()),
@@ -216,7 +216,7 @@ impl ShardV4 {
             self.stats.bump(Counter::ReceiveDrop);
             return None;
         }
-        if !self.address_usable(now, si, wanted, client, reservation) {
+        if !self.address_usable(now, si, wanted, client, reservation, ctx) {
             return nak(self, out);
         }
         self.commit(now, si, wanted, client, reservation, own);
@@ -368,6 +368,7 @@ impl ShardV4 {
         si: usize,
         client: &ClientView,
         reservation: Option<usize>,
+        ctx: &Context<'_>,
     ) -> Option<Ipv4Addr> {
         let cfg = &self.rt.subnets[si].cfg;
         let own = self
@@ -380,14 +381,16 @@ impl ShardV4 {
             .map(|l| l.address);
         let reserved = reservation.and_then(|r| self.rt.subnets[si].reservation(r).ip_address);
         for candidate in [own, reserved, client.requested_ip].into_iter().flatten() {
-            if self.address_usable(now, si, candidate, client, reservation) {
+            if self.address_usable(now, si, candidate, client, reservation, ctx) {
                 return Some(candidate);
             }
         }
         let rt = self.rt.clone();
         let subnet = &rt.subnets[si];
         for pool in &mut self.pools[si] {
-            if let Some(a) = pool.next_free(|a| subnet.reserved_for(a).is_none()) {
+            if let Some(a) =
+                pool.next_free(|a| subnet.reserved_for(a).is_none() && !is_server_address(ctx, a))
+            {
                 return Some(a);
             }
         }
@@ -397,7 +400,11 @@ impl ShardV4 {
             .iter()
             .filter(|l| l.subnet_id == subnet.cfg.id && l.expire() <= now)
             .map(|l| l.address)
-            .find(|a| subnet.reserved_for(*a).is_none() && self.in_pool(si, *a))
+            .find(|a| {
+                subnet.reserved_for(*a).is_none()
+                    && self.in_pool(si, *a)
+                    && !is_server_address(ctx, *a)
+            })
     }
 
     fn in_pool(&self, si: usize, addr: Ipv4Addr) -> bool {
@@ -412,9 +419,10 @@ impl ShardV4 {
         addr: Ipv4Addr,
         client: &ClientView,
         reservation: Option<usize>,
+        ctx: &Context<'_>,
     ) -> bool {
         let subnet = &self.rt.subnets[si];
-        if !subnet.contains(addr) {
+        if !subnet.contains(addr) || is_server_address(ctx, addr) {
             return false;
         }
         match subnet.reserved_for(addr) {
@@ -484,6 +492,12 @@ impl ShardV4 {
     fn is_own_address(&self, addr: Ipv4Addr, ctx: &Context<'_>) -> bool {
         ctx.iface_addrs.iter().any(|(a, _)| *a == addr)
     }
+}
+
+/// A pool that covers the server's own address (Kea's examples have such pools) must
+/// not hand that address out.
+fn is_server_address(ctx: &Context<'_>, addr: Ipv4Addr) -> bool {
+    ctx.server_addr == Some(addr) || ctx.iface_addrs.iter().any(|(a, _)| *a == addr)
 }
 
 /// Colon-separated hex for log lines.

@@ -78,13 +78,14 @@ impl ShardV4 {
         self.stats.set(Counter::DeclinedAddresses, 0);
         self.stats.set(Counter::ReclaimedDeclinedAddresses, 0);
         self.stats.set(Counter::ReclaimedLeases, 0);
-        let addrs: Vec<Ipv4Addr> = self.leases.iter().map(|l| l.address).collect();
-        for addr in addrs {
-            let lease = self.leases.get(addr).cloned();
-            if let Some(lease) = lease {
-                self.mark_pool(&lease, true);
-                self.account(None, Some(&lease));
-            }
+        let held: Vec<(u32, Ipv4Addr, LeaseState)> = self
+            .leases
+            .iter()
+            .map(|l| (l.subnet_id, l.address, l.state))
+            .collect();
+        for (sid, addr, state) in held {
+            self.mark_pool(sid, addr, true);
+            self.account(sid, state, 1);
         }
     }
 
@@ -120,12 +121,13 @@ impl ShardV4 {
 
     /// Inserts or replaces a lease and keeps indexes, pools and counters true.
     pub(super) fn store(&mut self, lease: Lease4) {
-        let old = self.leases.get(lease.address).cloned();
-        if let Some(o) = &old {
-            self.mark_pool(o, false);
+        if let Some(old) = self.leases.get(lease.address) {
+            let (sid, addr, state) = (old.subnet_id, old.address, old.state);
+            self.mark_pool(sid, addr, false);
+            self.account(sid, state, -1);
         }
-        self.mark_pool(&lease, true);
-        self.account(old.as_ref(), Some(&lease));
+        self.mark_pool(lease.subnet_id, lease.address, true);
+        self.account(lease.subnet_id, lease.state, 1);
         self.changes.push(LeaseChange::Upsert(lease.address));
         self.leases.upsert(lease);
     }
@@ -133,8 +135,8 @@ impl ShardV4 {
     /// Removes a lease (release, flush of a reclaimed lease).
     pub(super) fn delete(&mut self, addr: Ipv4Addr) {
         if let Some(old) = self.leases.remove(addr) {
-            self.mark_pool(&old, false);
-            self.account(Some(&old), None);
+            self.mark_pool(old.subnet_id, addr, false);
+            self.account(old.subnet_id, old.state, -1);
             self.changes.push(LeaseChange::Delete(addr));
         }
     }
@@ -160,37 +162,35 @@ impl ShardV4 {
         }
     }
 
-    fn mark_pool(&mut self, lease: &Lease4, set: bool) {
-        let Some(si) = self.rt.subnet_index_by_id(lease.subnet_id) else {
+    fn mark_pool(&mut self, subnet_id: u32, addr: Ipv4Addr, set: bool) {
+        let Some(si) = self.rt.subnet_index_by_id(subnet_id) else {
             return;
         };
         for pool in &mut self.pools[si] {
-            if pool.contains(lease.address) {
+            if pool.contains(addr) {
                 if set {
-                    pool.set(lease.address);
+                    pool.set(addr);
                 } else {
-                    pool.clear(lease.address);
+                    pool.clear(addr);
                 }
             }
         }
     }
 
-    /// Adjusts Kea's `assigned-addresses` / `declined-addresses` for a lease change.
-    fn account(&mut self, old: Option<&Lease4>, new: Option<&Lease4>) {
-        for (lease, sign) in [(old, -1i64), (new, 1i64)] {
-            let Some(lease) = lease else { continue };
-            let Some(si) = self.rt.subnet_index_by_id(lease.subnet_id) else {
-                continue;
-            };
-            let sc = self.stats.subnet_mut(si);
-            // Kea counts a declined address as assigned too, until it is reclaimed.
-            if matches!(lease.state, LeaseState::Default | LeaseState::Declined) {
-                sc.assigned_addresses = sc.assigned_addresses.saturating_add_signed(sign);
-            }
-            if lease.state == LeaseState::Declined {
-                sc.declined_addresses = sc.declined_addresses.saturating_add_signed(sign);
-                self.stats.add(Counter::DeclinedAddresses, sign);
-            }
+    /// Adjusts Kea's `assigned-addresses` / `declined-addresses` by `sign` for a lease
+    /// in `state` entering (+1) or leaving (-1) the table.
+    fn account(&mut self, subnet_id: u32, state: LeaseState, sign: i64) {
+        let Some(si) = self.rt.subnet_index_by_id(subnet_id) else {
+            return;
+        };
+        let sc = self.stats.subnet_mut(si);
+        // Kea counts a declined address as assigned too, until it is reclaimed.
+        if matches!(state, LeaseState::Default | LeaseState::Declined) {
+            sc.assigned_addresses = sc.assigned_addresses.saturating_add_signed(sign);
+        }
+        if state == LeaseState::Declined {
+            sc.declined_addresses = sc.declined_addresses.saturating_add_signed(sign);
+            self.stats.add(Counter::DeclinedAddresses, sign);
         }
     }
 }
