@@ -6,8 +6,7 @@ use crate::Lease4;
 use std::fmt::Write as _;
 
 /// The header line Kea 2.4+ writes for DHCPv4 lease files (schema 3.0).
-pub const V4_HEADER: &str =
-    "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id";
+pub const V4_HEADER: &str = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id";
 
 /// One CSV row (without the line end) for `lease`.
 pub fn v4_row(lease: &Lease4) -> String {
