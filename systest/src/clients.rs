@@ -13,6 +13,17 @@ use std::time::Duration;
 pub struct HookEvent {
     pub reason: String,
     pub ip: Option<Ipv4Addr>,
+    /// Other `key=value` pairs the hook logged (e.g. `routers`, `dns`, `host`).
+    pub extra: Vec<(String, String)>,
+}
+
+impl HookEvent {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Reads `reason=X ip=Y ...` lines from a hook log.
@@ -22,16 +33,20 @@ pub fn read_events(log: &Path) -> Vec<HookEvent> {
         .filter_map(|l| {
             let mut reason = None;
             let mut ip = None;
+            let mut extra = Vec::new();
             for tok in l.split_whitespace() {
                 if let Some(r) = tok.strip_prefix("reason=") {
                     reason = Some(r.to_string());
                 } else if let Some(a) = tok.strip_prefix("ip=") {
                     ip = a.parse().ok();
+                } else if let Some((k, v)) = tok.split_once('=') {
+                    extra.push((k.to_string(), v.to_string()));
                 }
             }
             Some(HookEvent {
                 reason: reason?,
                 ip,
+                extra,
             })
         })
         .collect()
@@ -40,7 +55,8 @@ pub fn read_events(log: &Path) -> Vec<HookEvent> {
 /// Hook for dhclient: logs, and puts the leased address on the interface
 /// (inside the namespace) so that unicast RENEW and RELEASE can be sent.
 const DHCLIENT_HOOK: &str = r#"#!/bin/sh
-echo "reason=$reason ip=$new_ip_address old=$old_ip_address iface=$interface" >> "@LOG@"
+join() { echo "$1" | tr ' ' ','; }
+echo "reason=$reason ip=$new_ip_address old=$old_ip_address iface=$interface routers=$(join "$new_routers") dns=$(join "$new_domain_name_servers") host=$new_host_name domain=$new_domain_name" >> "@LOG@"
 case "$reason" in
   BOUND|RENEW|REBIND|REBOOT)
     [ -n "$new_ip_address" ] && ip addr replace "$new_ip_address/${new_subnet_mask:-255.255.255.0}" dev "$interface" ;;

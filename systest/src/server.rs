@@ -209,6 +209,8 @@ pub struct Server {
     ctrl_sock: PathBuf,
     child: Option<Child>,
     dir: TempDir,
+    /// Configuration text used whole instead of rendering `config` (see `start_text`).
+    raw: Option<String>,
 }
 
 impl Server {
@@ -229,6 +231,7 @@ impl Server {
             ctrl_sock: dir.join("kea.sock"),
             child: None,
             dir,
+            raw: None,
         };
         s.write_config();
         s.spawn();
@@ -262,8 +265,35 @@ impl Server {
         config.render(&lease, &extra)
     }
 
+    /// Starts a server on configuration text given whole (e.g. one of Kea's example
+    /// files); every `@LEASES@` in it becomes this server's lease file path.
+    pub fn start_text(kind: ServerKind, ns: &str, text: &str) -> Server {
+        let dir = TempDir::new("srv");
+        let lease_file = dir.join("leases4.csv");
+        let raw = text.replace("@LEASES@", &lease_file.to_string_lossy());
+        let mut s = Server {
+            kind,
+            ns: ns.to_string(),
+            config: ServerConfig::new(&[]),
+            config_path: dir.join("server.json"),
+            lease_file,
+            log_path: dir.join("server.log"),
+            ctrl_sock: dir.join("kea.sock"),
+            child: None,
+            dir,
+            raw: Some(raw),
+        };
+        s.write_config();
+        s.spawn();
+        s
+    }
+
     fn write_config(&self) {
-        std::fs::write(&self.config_path, self.render(&self.config)).expect("write config");
+        let text = match &self.raw {
+            Some(raw) => raw.clone(),
+            None => self.render(&self.config),
+        };
+        std::fs::write(&self.config_path, text).expect("write config");
     }
 
     fn spawn(&mut self) {
