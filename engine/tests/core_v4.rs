@@ -659,3 +659,126 @@ fn the_server_address_is_never_handed_out() {
     req.server_id = Some(SERVER);
     assert_eq!(h.send(&req).unwrap().0.kind, ReplyKind::Nak);
 }
+
+#[test]
+fn renewing_client_without_a_record_keeps_a_free_address() {
+    // After a lost lease file or a lease4-del, a renewing client keeps its address if it
+    // is still free (RFC 2131 4.3.2 RENEWING, Kea's allocation engine).
+    let mut h = Harness::new(basic());
+    let a = ip("192.0.2.104");
+    let mut renew = msg(MessageType::Request, 1);
+    renew.ciaddr = a;
+    let (ack, _) = h.send_at(NOW, &renew, &link_ctx(a, SERVER)).unwrap();
+    assert_eq!(ack.kind, ReplyKind::Ack);
+    assert_eq!(h.shard.lease(a).unwrap().hwaddr, vec![2, 0, 0, 0, 0, 1]);
+}
+
+#[test]
+fn init_reboot_of_known_client_for_another_address_is_naked() {
+    let mut h = Harness::new(basic());
+    let a = h.dora(1);
+    let mut reboot = msg(MessageType::Request, 1);
+    reboot.requested = Some(if a == ip("192.0.2.101") {
+        ip("192.0.2.102")
+    } else {
+        ip("192.0.2.101")
+    });
+    let (nak, _) = h.send(&reboot).unwrap();
+    assert_eq!(nak.kind, ReplyKind::Nak);
+}
+
+#[test]
+fn reply_header_follows_rfc2131_table_3() {
+    let mut h = Harness::new(basic());
+    let relay = ip("198.51.100.1");
+    let mut d = msg(MessageType::Discover, 1);
+    d.giaddr = relay;
+    d.ciaddr = ip("198.51.100.77");
+    let (_, bytes) = h.send_at(NOW, &d, &link_ctx(relay, SERVER)).unwrap();
+    assert_eq!(
+        Packet::new_checked(&bytes).unwrap().ciaddr(),
+        Ipv4Addr::UNSPECIFIED
+    );
+    // A NAK through a relay carries the broadcast bit.
+    let mut req = msg(MessageType::Request, 1);
+    req.giaddr = relay;
+    req.requested = Some(ip("192.0.2.100"));
+    let (nak, bytes) = h.send_at(NOW, &req, &link_ctx(relay, SERVER)).unwrap();
+    assert_eq!(nak.kind, ReplyKind::Nak);
+    assert_eq!(nak.dest, Destination::Relay(relay));
+    assert!(Packet::new_checked(&bytes).unwrap().broadcast());
+}
+
+#[test]
+fn option_82_is_echoed_without_giaddr_too() {
+    let mut h = Harness::new(basic());
+    let mut d = msg(MessageType::Discover, 1);
+    d.relay_info = Some(vec![2, 2, 0xab, 0xcd]);
+    let (_, bytes) = h.send(&d).unwrap();
+    let p = Packet::new_checked(&bytes).unwrap();
+    assert!(
+        p.options()
+            .relay_agent_info()
+            .unwrap()
+            .eq_bytes(&[2, 2, 0xab, 0xcd])
+    );
+}
+
+#[test]
+fn link_selection_names_the_subnet() {
+    let mut h = Harness::new(basic());
+    let mut d = msg(MessageType::Discover, 1);
+    d.giaddr = ip("198.51.100.1");
+    // RFC 3527: sub-option 5 points at 198.51.101.0/24.
+    d.relay_info = Some(vec![5, 4, 198, 51, 101, 1]);
+    let (_, bytes) = h.send_at(NOW, &d, &link_ctx(d.giaddr, SERVER)).unwrap();
+    assert_eq!(
+        Packet::new_checked(&bytes).unwrap().yiaddr(),
+        ip("198.51.101.10")
+    );
+}
+
+#[test]
+fn oversized_options_are_left_out_not_the_ack() {
+    let long = "x".repeat(250);
+    let rt = config(
+        &format!(
+            r#""option-data": [ {{ "name": "merit-dump", "data": "{long}", "always-send": true }},
+                               {{ "name": "root-path", "data": "{long}", "always-send": true }},
+                               {{ "name": "extensions-path", "data": "{long}", "always-send": true }} ],"#
+        ),
+        r#"{ "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.100 - 192.0.2.109" } ],
+             "option-data": [ { "name": "routers", "data": "192.0.2.1" } ] }"#,
+    );
+    let mut h = Harness::new(rt);
+    let (offer, bytes) = h.send(&msg(MessageType::Discover, 1)).unwrap();
+    assert!(
+        offer.len <= 576,
+        "reply of {} bytes without option 57",
+        offer.len
+    );
+    let p = Packet::new_checked(&bytes).unwrap();
+    assert!(p.options().get(code::ROUTERS).is_some());
+    assert!(p.options().lease_time().is_some());
+    h.dora(2);
+}
+
+#[test]
+fn clients_without_identity_are_dropped() {
+    let mut h = Harness::new(basic());
+    let mut buf = vec![0u8; 600];
+    let mut b = Builder::new(&mut buf).unwrap();
+    b.op(1);
+    b.htype(1);
+    b.hlen(0);
+    b.xid(9);
+    b.message_type(MessageType::Discover).unwrap();
+    let n = b.finish().unwrap();
+    let mut out = vec![0u8; 1500];
+    assert!(
+        h.shard
+            .handle(NOW, &buf[..n], &bcast_ctx(), &mut out)
+            .is_none()
+    );
+    assert_eq!(h.stat(Counter::ReceiveDrop), 1);
+}

@@ -506,6 +506,9 @@ pub(crate) fn parse(
     })
 }
 
+/// The largest pool xdhcp takes (a /8): each pool keeps a bitmap of its addresses.
+pub const MAX_POOL_SIZE: u64 = 1 << 24;
+
 fn parse_pool(
     v: &Spanned<Value>,
     path: &str,
@@ -531,6 +534,18 @@ fn parse_pool(
                         key,
                         format!(
                             "'pool': pool {start} - {end} is not inside the subnet {prefix}/{prefix_len}"
+                        ),
+                    ));
+                }
+                let size = u64::from(u32::from(end)) - u64::from(u32::from(start)) + 1;
+                if size > MAX_POOL_SIZE {
+                    return Err(err(
+                        &val.pos,
+                        &p,
+                        key,
+                        format!(
+                            "'pool': pool {start} - {end} holds {size} addresses; xdhcp supports \
+                             at most {MAX_POOL_SIZE} per pool (split it into several pools)"
                         ),
                     ));
                 }

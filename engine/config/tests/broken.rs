@@ -9,6 +9,13 @@ use xdhcp_config::load_file;
 
 /// (file, line, JSON path, key, substring of the message)
 const CASES: &[(&str, u32, &str, &str, &str)] = &[
+    (
+        "pool-too-large.json",
+        4,
+        "Dhcp4/subnet4[0]/pools[0]/pool",
+        "pool",
+        "supports at most 16777216 per pool",
+    ),
     ("unterminated-comment.json", 5, "", "", "comment not closed"),
     (
         "trailing-garbage.json",

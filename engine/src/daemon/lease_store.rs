@@ -116,7 +116,11 @@ impl LeaseStore {
                 LeaseChange::Delete(address) => self.records.push(Record::Delete4 { address }),
             }
         }
-        log.append(&self.records).map_err(|e| e.to_string())?;
+        if let Err(e) = log.append(&self.records) {
+            // Keep the changes queued so the next batch writes them again.
+            shard.requeue_changes(&self.changes);
+            return Err(e.to_string());
+        }
         Ok(())
     }
 

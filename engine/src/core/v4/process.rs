@@ -50,6 +50,11 @@ impl ShardV4 {
             return None;
         }
         let client = ClientView::read(&pkt);
+        if client.chaddr.is_empty() && client.client_id.is_none() {
+            // Nothing to key a lease on (Kea's sanity check drops these too).
+            self.stats.bump(Counter::ReceiveDrop);
+            return None;
+        }
         let reply = match msg_type {
             MessageType::Discover => self.discover(now, &pkt, &client, ctx, out),
             MessageType::Request => self.request(now, &pkt, &client, ctx, out),
@@ -103,22 +108,24 @@ impl ShardV4 {
         out: &mut [u8],
     ) -> Option<Reply> {
         let server_id = ctx.server_addr?;
-        let Some(si) = select_subnet(&self.rt, pkt, ctx) else {
+        let Some(si) = select_subnet(&self.rt, pkt, client, ctx) else {
             log::debug!(
                 "DISCOVER from {}: no subnet for it",
                 hex(client.chaddr.as_slice())
             );
-            self.stats.bump(Counter::ReceiveDrop);
             return None;
         };
         let reservation = self.find_reservation(si, client);
         let Some(addr) = self.pick_address(now, si, client, reservation, ctx) else {
-            log::warn!(
-                "DISCOVER from {}: no address available in subnet {}",
-                hex(client.chaddr.as_slice()),
-                self.rt.subnets[si].cfg.id
-            );
-            self.stats.bump(Counter::ReceiveDrop);
+            // Once a minute per subnet, so a flood of DISCOVERs cannot flood the log.
+            if self.exhausted_warned[si].saturating_add(60) <= now {
+                self.exhausted_warned[si] = now;
+                log::warn!(
+                    "subnet {} has no address left for DISCOVER from {} (and others)",
+                    self.rt.subnets[si].cfg.id,
+                    hex(client.chaddr.as_slice())
+                );
+            }
             return None;
         };
         let spec = ReplySpec {
@@ -152,7 +159,6 @@ impl ShardV4 {
         if let Some(sid) = client.server_id {
             // The client chose another server's offer: nothing to do here.
             if sid != server_id && !self.is_own_address(sid, ctx) {
-                self.stats.bump(Counter::ReceiveDrop);
                 return None;
             }
         }
@@ -180,13 +186,16 @@ impl ShardV4 {
                 dest: reply_destination(pkt, true, Ipv4Addr::UNSPECIFIED),
             })
         };
-        let Some(si) = select_subnet(&self.rt, pkt, ctx) else {
-            // INIT-REBOOT/REBINDING on a network we know nothing about: stay silent.
-            self.stats.bump(Counter::ReceiveDrop);
+        // INIT-REBOOT: no server identifier, requested address in option 50, no ciaddr.
+        let init_reboot = !selecting && ciaddr.is_unspecified();
+        let Some(si) = select_subnet(&self.rt, pkt, client, ctx) else {
+            // A network we know nothing about: another server's business.
             return None;
         };
+        let authoritative = self.rt.subnets[si].cfg.authoritative;
         if !self.rt.subnets[si].contains(wanted) {
-            // "If the requested address is on the wrong network, the server MUST NAK."
+            // RFC 2131 4.3.2: "Server SHOULD send a DHCPNAK message to the client if the
+            // 'requested IP address' is incorrect, or is on the wrong network."
             return nak(self, out);
         }
         let subnet_cfg = &self.rt.subnets[si].cfg;
@@ -201,25 +210,22 @@ impl ShardV4 {
                 match_cid,
             )
             .map(|l| l.address);
-        let known = own == Some(wanted);
-        if !selecting && !known {
-            // INIT-REBOOT, RENEWING or REBINDING for an address we hold no record of.
-            let leased_to_other = self
-                .leases
-                .get(wanted)
-                .is_some_and(|l| l.expire() > now && !self.owns(l, client, match_cid));
-            if leased_to_other || self.rt.cfg.authoritative {
-                return nak(self, out);
+        if init_reboot {
+            match own {
+                // A known client remembering an address it does not hold (Kea NAKs).
+                Some(a) if a != wanted => return nak(self, out),
+                Some(_) => {}
+                // "If the DHCP server has no record of this client, then it MUST remain
+                // silent" - unless it is authoritative for the network.
+                None if authoritative => return nak(self, out),
+                None => return None,
             }
-            // RFC 2131 4.3.2: "If the DHCP server has no record of this client, then it
-            // MUST remain silent" (only an authoritative server NAKs).
-            self.stats.bump(Counter::ReceiveDrop);
-            return None;
         }
+        // SELECTING, a known INIT-REBOOT, RENEWING and REBINDING: ACK if the address is
+        // (still, or again) free for this client, as Kea's allocation engine does.
         if !self.address_usable(now, si, wanted, client, reservation, ctx) {
             return nak(self, out);
         }
-        self.commit(now, si, wanted, client, reservation, own);
         let spec = ReplySpec {
             kind: ReplyKind::Ack,
             subnet: Some(si),
@@ -228,7 +234,9 @@ impl ShardV4 {
             server_id,
             lease_time: Some(self.rt.subnets[si].cfg.valid_lifetime),
         };
+        // Build first: a lease is committed only when its ACK exists.
         let len = build_reply(&self.rt, pkt, client, &spec, out)?;
+        self.commit(now, si, wanted, client, reservation, own);
         Some(Reply {
             len,
             kind: ReplyKind::Ack,
@@ -312,7 +320,7 @@ impl ShardV4 {
         out: &mut [u8],
     ) -> Option<Reply> {
         let server_id = ctx.server_addr?;
-        let si = select_subnet(&self.rt, pkt, ctx);
+        let si = select_subnet(&self.rt, pkt, client, ctx);
         let reservation = si.and_then(|si| self.find_reservation(si, client));
         let spec = ReplySpec {
             kind: ReplyKind::Ack,
@@ -323,10 +331,12 @@ impl ShardV4 {
             lease_time: None,
         };
         let len = build_reply(&self.rt, pkt, client, &spec, out)?;
-        let dest = if !pkt.giaddr().is_unspecified() {
-            super::Destination::Relay(pkt.giaddr())
-        } else if !pkt.ciaddr().is_unspecified() {
+        // RFC 2131 4.3.5: the ACK goes to ciaddr; a relayed INFORM without one goes back
+        // through the relay (with the broadcast bit, set in `build_reply`).
+        let dest = if !pkt.ciaddr().is_unspecified() {
             super::Destination::Unicast(pkt.ciaddr())
+        } else if !pkt.giaddr().is_unspecified() {
+            super::Destination::Relay(pkt.giaddr())
         } else {
             super::Destination::Broadcast
         };
@@ -394,9 +404,13 @@ impl ShardV4 {
                 return Some(a);
             }
         }
-        // No address without a record: reuse one whose lease has expired.
-
-        self.leases
+        // No address without a record: reuse one whose lease has expired. The scan
+        // covers every lease, so after a fruitless one it waits for the next second.
+        if self.expired_scan_at[si] == now {
+            return None;
+        }
+        let found = self
+            .leases
             .iter()
             .filter(|l| l.subnet_id == subnet.cfg.id && l.expire() <= now)
             .map(|l| l.address)
@@ -404,7 +418,11 @@ impl ShardV4 {
                 subnet.reserved_for(*a).is_none()
                     && self.in_pool(si, *a)
                     && !is_server_address(ctx, *a)
-            })
+            });
+        if found.is_none() {
+            self.expired_scan_at[si] = now;
+        }
+        found
     }
 
     fn in_pool(&self, si: usize, addr: Ipv4Addr) -> bool {

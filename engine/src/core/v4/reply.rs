@@ -50,15 +50,27 @@ pub fn build_reply(
     out: &mut [u8],
 ) -> Option<usize> {
     let mut b = Builder::new(out).ok()?;
+    let relayed = !req.giaddr().is_unspecified();
     b.op(2);
     b.htype(req.htype());
     b.hlen(req.hlen());
     b.xid(req.xid());
-    b.flags(req.flags());
+    let mut flags = req.flags();
+    // RFC 2131 4.3.2: a NAK through a relay carries the broadcast bit, so the relay
+    // broadcasts it; likewise the ACK to a relayed INFORM without ciaddr.
+    if relayed
+        && (spec.kind == ReplyKind::Nak
+            || (spec.lease_time.is_none() && req.ciaddr().is_unspecified()))
+    {
+        flags |= BROADCAST_FLAG;
+    }
+    b.flags(flags);
     b.giaddr(req.giaddr());
     b.chaddr(req.chaddr()).ok()?;
-    if let Some(max) = client.max_message_size {
-        b.set_max_message_size(max);
+    // RFC 2131 section 2: without option 57 a client need not take more than 576 bytes.
+    match client.max_message_size {
+        Some(max) => b.set_max_message_size(max),
+        None => b.set_max_len(MIN_MAX_LEN),
     }
     let msg_type = match spec.kind {
         ReplyKind::Offer => MessageType::Offer,
@@ -72,8 +84,16 @@ pub fn build_reply(
     {
         b.option(code::DHCP_CLIENT_IDENTIFIER, cid).ok()?;
     }
+    // RFC 3046 section 2.2: the server echoes the relay agent information option in
+    // every reply (also when a snooping switch inserted it with giaddr 0).
+    if let Some(info) = client.relay_info.as_ref().filter(|i| !i.is_empty()) {
+        b.option(code::DHCP_AGENT_OPTIONS, info.as_slice()).ok()?;
+    }
     if spec.kind != ReplyKind::Nak {
-        b.ciaddr(req.ciaddr());
+        // Table 3: ciaddr is 0 in an OFFER, the request's ciaddr in an ACK.
+        if spec.kind == ReplyKind::Ack {
+            b.ciaddr(req.ciaddr());
+        }
         b.yiaddr(spec.yiaddr);
         write_config_fields(rt, &mut b, spec).ok()?;
         if let Some(valid) = spec.lease_time {
@@ -88,15 +108,21 @@ pub fn build_reply(
                 }
             }
         }
-        write_options(rt, req, spec, &mut b).ok()?;
-    }
-    // RFC 3046 section 2.2: the server echoes the relay agent information option.
-    if let Some(info) = &client.relay_info
-        && !req.giaddr().is_unspecified()
-    {
-        b.option(code::DHCP_AGENT_OPTIONS, info.as_slice()).ok()?;
+        write_options(rt, req, spec, &mut b);
     }
     b.finish().ok()
+}
+
+/// The smallest reply size limit a client can ask for, and the default (RFC 2131 section 2).
+const MIN_MAX_LEN: usize = 576;
+const BROADCAST_FLAG: u16 = 0x8000;
+
+/// Adds one configured option; one that does not fit the client's size limit is left
+/// out (and logged) rather than losing the whole reply.
+fn add_optional(b: &mut Builder<'_>, code: u8, parts: &[&[u8]]) {
+    if let Err(e) = b.option_parts(code, parts) {
+        log::debug!("option {code} left out of a reply: {e}");
+    }
 }
 
 /// siaddr, sname and file from the reservation, subnet (which inherits the globals).
@@ -129,12 +155,7 @@ fn write_config_fields(
 }
 
 /// The configured options this reply carries.
-fn write_options(
-    rt: &RuntimeV4,
-    req: &Packet<'_>,
-    spec: &ReplySpec,
-    b: &mut Builder<'_>,
-) -> Result<(), xdhcp_wire::dhcpv4::BuildError> {
+fn write_options(rt: &RuntimeV4, req: &Packet<'_>, spec: &ReplySpec, b: &mut Builder<'_>) {
     let prl = req.options().parameter_request_list();
     let requested = |c: u8| prl.is_some_and(|p| p.contains(c));
     let subnet = spec.subnet.map(|si| &rt.subnets[si]);
@@ -162,13 +183,13 @@ fn write_options(
     if let Some(s) = subnet
         && !layers.iter().any(|l| find(l, code::SUBNET_MASK).is_some())
     {
-        b.option_ipv4(code::SUBNET_MASK, s.netmask())?;
+        add_optional(b, code::SUBNET_MASK, &[&s.netmask().octets()]);
         done[usize::from(code::SUBNET_MASK)] = true;
     }
     if let Some(name) = reservation.and_then(|r| r.hostname.as_deref())
         && !name.is_empty()
     {
-        b.option(code::HOST_NAME, name.as_bytes())?;
+        add_optional(b, code::HOST_NAME, &[name.as_bytes()]);
         done[usize::from(code::HOST_NAME)] = true;
     }
     for layer in layers {
@@ -186,14 +207,13 @@ fn write_options(
                 || opt.code == code::SUBNET_MASK
             {
                 if opt.code == code::VIVSO_SUBOPTIONS {
-                    write_vivso(&layers, chosen, b)?;
+                    write_vivso(&layers, chosen, b);
                 } else {
-                    b.option(chosen.code, &chosen.data)?;
+                    add_optional(b, chosen.code, &[&chosen.data]);
                 }
             }
         }
     }
-    Ok(())
 }
 
 fn find(layer: &[OptionData], c: u8) -> Option<&OptionData> {
@@ -202,13 +222,9 @@ fn find(layer: &[OptionData], c: u8) -> Option<&OptionData> {
 
 /// Option 125 (RFC 3925): the enterprise number from `vivso-suboptions`, then the
 /// options configured in that enterprise's space (`vendor-<number>`).
-fn write_vivso(
-    layers: &[&[OptionData]; 4],
-    vivso: &OptionData,
-    b: &mut Builder<'_>,
-) -> Result<(), xdhcp_wire::dhcpv4::BuildError> {
+fn write_vivso(layers: &[&[OptionData]; 4], vivso: &OptionData, b: &mut Builder<'_>) {
     let Some(enterprise) = vivso.data.get(..4) else {
-        return Ok(());
+        return;
     };
     let enterprise_id =
         u32::from_be_bytes([enterprise[0], enterprise[1], enterprise[2], enterprise[3]]);
@@ -235,10 +251,11 @@ fn write_vivso(
         }
     }
     if n + 5 > 255 {
-        return Ok(());
+        return;
     }
-    b.option_parts(
+    add_optional(
+        b,
         code::VIVSO_SUBOPTIONS,
         &[enterprise, &[n as u8], &subs[..n]],
-    )
+    );
 }

@@ -26,6 +26,10 @@ pub struct ShardV4 {
     pub(super) changes: Vec<LeaseChange>,
     /// `dhcp-disable` turns this off; packets are then dropped.
     pub enabled: bool,
+    /// Per subnet: when "no address left" was last logged, and when the pool-exhausted
+    /// scan for expired leases last ran (Unix seconds).
+    pub(super) exhausted_warned: Vec<u64>,
+    pub(super) expired_scan_at: Vec<u64>,
 }
 
 impl ShardV4 {
@@ -38,6 +42,8 @@ impl ShardV4 {
             stats: Stats4::default(),
             changes: Vec::with_capacity(64),
             enabled: true,
+            exhausted_warned: Vec::new(),
+            expired_scan_at: Vec::new(),
         };
         for lease in recovered {
             shard.leases.upsert(lease);
@@ -74,6 +80,8 @@ impl ShardV4 {
                 )
             })
             .collect();
+        self.exhausted_warned = vec![0; rt.subnets.len()];
+        self.expired_scan_at = vec![u64::MAX; rt.subnets.len()];
         self.rt = rt;
         self.stats.set(Counter::DeclinedAddresses, 0);
         self.stats.set(Counter::ReclaimedDeclinedAddresses, 0);
@@ -109,6 +117,11 @@ impl ShardV4 {
     pub fn take_changes(&mut self, out: &mut Vec<LeaseChange>) {
         out.clear();
         out.append(&mut self.changes);
+    }
+
+    /// Puts back changes whose write failed, ahead of newer ones.
+    pub fn requeue_changes(&mut self, failed: &[LeaseChange]) {
+        self.changes.splice(0..0, failed.iter().copied());
     }
 
     pub fn pending_changes(&self) -> &[LeaseChange] {
