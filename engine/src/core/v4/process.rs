@@ -136,12 +136,14 @@ impl ShardV4 {
             server_id,
             lease_time: Some(self.rt.subnets[si].cfg.valid_lifetime),
         };
-        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
-        Some(Reply {
-            len,
-            kind: ReplyKind::Offer,
-            dest: reply_destination(pkt, false, addr),
-        })
+        build_reply(
+            &self.rt,
+            pkt,
+            client,
+            &spec,
+            reply_destination(pkt, false, addr),
+            out,
+        )
     }
 
     /// DHCPREQUEST in its four states (RFC 2131 section 4.3.2).
@@ -179,12 +181,14 @@ impl ShardV4 {
                 server_id,
                 lease_time: None,
             };
-            let len = build_reply(&shard.rt, pkt, client, &spec, out)?;
-            Some(Reply {
-                len,
-                kind: ReplyKind::Nak,
-                dest: reply_destination(pkt, true, Ipv4Addr::UNSPECIFIED),
-            })
+            build_reply(
+                &shard.rt,
+                pkt,
+                client,
+                &spec,
+                reply_destination(pkt, true, Ipv4Addr::UNSPECIFIED),
+                out,
+            )
         };
         // INIT-REBOOT: no server identifier, requested address in option 50, no ciaddr.
         let init_reboot = !selecting && ciaddr.is_unspecified();
@@ -235,13 +239,16 @@ impl ShardV4 {
             lease_time: Some(self.rt.subnets[si].cfg.valid_lifetime),
         };
         // Build first: a lease is committed only when its ACK exists.
-        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
+        let reply = build_reply(
+            &self.rt,
+            pkt,
+            client,
+            &spec,
+            reply_destination(pkt, false, wanted),
+            out,
+        )?;
         self.commit(now, si, wanted, client, reservation, own);
-        Some(Reply {
-            len,
-            kind: ReplyKind::Ack,
-            dest: reply_destination(pkt, false, wanted),
-        })
+        Some(reply)
     }
 
     /// DHCPRELEASE: the client gives its address back; the lease is removed.
@@ -330,7 +337,6 @@ impl ShardV4 {
             server_id,
             lease_time: None,
         };
-        let len = build_reply(&self.rt, pkt, client, &spec, out)?;
         // RFC 2131 4.3.5: the ACK goes to ciaddr; a relayed INFORM without one goes back
         // through the relay (with the broadcast bit, set in `build_reply`).
         let dest = if !pkt.ciaddr().is_unspecified() {
@@ -340,11 +346,7 @@ impl ShardV4 {
         } else {
             super::Destination::Broadcast
         };
-        Some(Reply {
-            len,
-            kind: ReplyKind::Ack,
-            dest,
-        })
+        build_reply(&self.rt, pkt, client, &spec, dest, out)
     }
 
     /// The reservation matching this client in subnet `si`, trying identifier types in

@@ -4,6 +4,7 @@
 
 use super::client::ClientView;
 use super::runtime::RuntimeV4;
+use super::{Destination, Reply};
 use std::net::Ipv4Addr;
 use xdhcp_config::OptionData;
 use xdhcp_wire::dhcpv4::{Builder, MessageType, Packet, code};
@@ -41,8 +42,24 @@ const SERVER_OWNED: [u8; 8] = [
     code::DHCP_OPTION_OVERLOAD,
 ];
 
-/// Builds the reply; `None` only if `out` is too small (it never is for 1500 bytes).
+/// Builds the reply for `dest`; `None` only if `out` is too small (never for 1500 bytes).
 pub fn build_reply(
+    rt: &RuntimeV4,
+    req: &Packet<'_>,
+    client: &ClientView,
+    spec: &ReplySpec,
+    dest: Destination,
+    out: &mut [u8],
+) -> Option<Reply> {
+    let len = write_reply(rt, req, client, spec, out)?;
+    Some(Reply {
+        len,
+        kind: spec.kind,
+        dest,
+    })
+}
+
+fn write_reply(
     rt: &RuntimeV4,
     req: &Packet<'_>,
     client: &ClientView,
