@@ -1,0 +1,1 @@
+//! perfgen (being written).
