@@ -7,9 +7,11 @@ set -euo pipefail
 # build-essential pkg-config: C toolchain for crates with build scripts
 # iproute2: ip netns / ip link / ss;  ethtool tcpdump: test-bed tools
 # isc-dhcp-client udhcpc dhcpcd-base: real clients
-# kea-dhcp4-server: reference server (harness checks);  kea-admin: perfdhcp
+# kea-dhcp4-server kea-dhcp6-server: reference servers (harness checks, bench/compare)
+# kea-admin: perfdhcp
+# clang-19 libbpf-dev: build the XDP program in ebpf/ (bpf_helpers.h comes from libbpf-dev)
 PKGS=(build-essential pkg-config iproute2 ethtool tcpdump isc-dhcp-client udhcpc
-      dhcpcd-base kea-dhcp4-server kea-admin)
+      dhcpcd-base kea-dhcp4-server kea-dhcp6-server kea-admin clang-19 libbpf-dev)
 
 SUDO=()
 if [ "$(id -u)" != 0 ]; then

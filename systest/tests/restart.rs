@@ -86,3 +86,28 @@ fn reload_keeps_leases_and_applies_config() {
     assert!(in_range(ip_b, "192.0.2.101", "192.0.2.199"), "B got {ip_b}");
     assert!(srv.is_alive());
 }
+
+#[test]
+fn reload_with_a_broken_file_keeps_the_running_configuration() {
+    init(&["dhclient", "ip", "ss"]);
+    if ServerKind::from_env() != ServerKind::Xdhcpd {
+        eprintln!("skipped: checks xdhcpd's reload log line");
+        return;
+    }
+    let topo = Topology::new();
+    let a = topo.add_macvlan("m1", MAC_A);
+    let mut srv = Server::start(&topo.server_ns, &lan_config(&topo));
+    std::fs::write(
+        &srv.config_path,
+        "{ \"Dhcp4\": { \"valid-lifetime\": \"soon\" } }",
+    )
+    .expect("write broken config");
+    srv.reload(None);
+    let log = srv.log();
+    assert!(
+        log.contains("configuration reload failed") && log.contains("valid-lifetime"),
+        "no reload error naming the key in the log:\n{log}"
+    );
+    let ip = get_lease(&topo, &a);
+    assert!(in_range(ip, "192.0.2.100", "192.0.2.199"), "{ip}");
+}
