@@ -1,7 +1,7 @@
 //! Bounds-checked big-endian reads and writes shared by every module, so the
 //! "never index untrusted data" rule is enforced in one place.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Reads one byte; 0 when out of range (callers validated lengths already).
 #[inline]
@@ -31,6 +31,16 @@ pub(crate) fn u32_at(buf: &[u8], at: usize) -> u32 {
 #[inline]
 pub(crate) fn ipv4_at(buf: &[u8], at: usize) -> Ipv4Addr {
     Ipv4Addr::from(u32_at(buf, at))
+}
+
+/// Reads an IPv6 address; `::` when out of range.
+#[inline]
+pub(crate) fn ipv6_at(buf: &[u8], at: usize) -> Ipv6Addr {
+    let mut out = [0u8; 16];
+    if let Some(src) = buf.get(at..at.wrapping_add(16)) {
+        out.copy_from_slice(src);
+    }
+    Ipv6Addr::from(out)
 }
 
 /// Reads a 6-byte MAC address; zeros when out of range.

@@ -1,7 +1,7 @@
 //! The Internet checksum (RFC 1071), shared by IPv4 and UDP so there is
 //! exactly one implementation to get right.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// One's-complement sum of `data` as big-endian 16-bit words (odd trailing
 /// byte padded with zero), added to `acc`, not yet folded.
@@ -40,6 +40,15 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) ->
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());
     acc + u32::from(protocol) + u32::from(len)
+}
+
+/// Partial sum of the IPv6 pseudo-header (RFC 8200 §8.1): addresses,
+/// 32-bit upper-layer length, next header.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> u32 {
+    let mut acc = sum(0, &src.octets());
+    acc = sum(acc, &dst.octets());
+    acc = sum(acc, &len.to_be_bytes());
+    acc + u32::from(next_header)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Errors for the framing layers (Ethernet, IPv4, UDP, `frame`); DHCP has
-//! its own in [`crate::dhcpv4`].
+//! Errors for the framing layers (Ethernet, IPv4, IPv6, UDP, `frame`); DHCP
+//! has its own in [`crate::dhcpv4`] and [`crate::dhcpv6`].
 
 use std::fmt;
 
@@ -15,7 +15,12 @@ pub enum Error {
         /// The inner ethertype found.
         ethertype: u16,
     },
-    /// IP version field is not 4.
+    /// The Ethernet payload is not IPv6.
+    NotIpv6 {
+        /// The inner ethertype found.
+        ethertype: u16,
+    },
+    /// IP version field is not the expected one (4 or 6).
     BadVersion(u8),
     /// IHL below 5 or past the buffer.
     BadHeaderLength,
@@ -23,7 +28,10 @@ pub enum Error {
     BadTotalLength,
     /// IPv4 header checksum mismatch.
     BadIpChecksum,
-    /// A fragment (MF set or offset non-zero); DHCP never needs reassembly.
+    /// IPv6 payload length past the buffer, or zero (jumbogram, RFC 2675).
+    BadPayloadLength,
+    /// A fragment (IPv4 MF set or offset non-zero, or an IPv6 Fragment
+    /// header); DHCP never needs reassembly.
     Fragmented,
     /// The IP payload is not UDP.
     NotUdp {
@@ -32,7 +40,7 @@ pub enum Error {
     },
     /// UDP length field below 8 or past the IP payload.
     BadUdpLength,
-    /// UDP checksum mismatch.
+    /// UDP checksum mismatch (or absent over IPv6, RFC 8200 §8.1).
     BadUdpChecksum,
 }
 
@@ -42,11 +50,13 @@ impl fmt::Display for Error {
             Error::Truncated => f.write_str("truncated header"),
             Error::TooManyVlans => f.write_str("more than two VLAN tags"),
             Error::NotIpv4 { ethertype } => write!(f, "ethertype {ethertype:#06x} is not IPv4"),
-            Error::BadVersion(v) => write!(f, "IP version {v} is not 4"),
+            Error::NotIpv6 { ethertype } => write!(f, "ethertype {ethertype:#06x} is not IPv6"),
+            Error::BadVersion(v) => write!(f, "unexpected IP version {v}"),
             Error::BadHeaderLength => f.write_str("bad IPv4 header length"),
             Error::BadTotalLength => f.write_str("bad IPv4 total length"),
             Error::BadIpChecksum => f.write_str("bad IPv4 header checksum"),
-            Error::Fragmented => f.write_str("IPv4 fragment"),
+            Error::BadPayloadLength => f.write_str("bad IPv6 payload length"),
+            Error::Fragmented => f.write_str("IP fragment"),
             Error::NotUdp { protocol } => write!(f, "IP protocol {protocol} is not UDP"),
             Error::BadUdpLength => f.write_str("bad UDP length"),
             Error::BadUdpChecksum => f.write_str("bad UDP checksum"),
@@ -72,7 +82,7 @@ impl fmt::Display for BuildError {
         match self {
             BuildError::NoSpace => f.write_str("buffer too small"),
             BuildError::TooManyVlans => f.write_str("more than two VLAN tags"),
-            BuildError::PayloadTooLarge => f.write_str("payload too large for IPv4/UDP"),
+            BuildError::PayloadTooLarge => f.write_str("payload too large for IP/UDP"),
         }
     }
 }

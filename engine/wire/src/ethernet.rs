@@ -20,6 +20,8 @@ pub const VLAN_TAG_LEN: usize = 4;
 pub const MAX_VLANS: usize = 2;
 /// Ethertype of IPv4.
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// Ethertype of IPv6.
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
 /// Ethertype of ARP.
 pub const ETHERTYPE_ARP: u16 = 0x0806;
 /// TPID of an 802.1Q (customer) tag.

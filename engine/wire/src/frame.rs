@@ -1,12 +1,28 @@
-//! Whole Ethernet(+VLAN)/IPv4/UDP frames: parsing for raw-socket and XDP
-//! receive, and in-place header writing so a DHCP reply built directly in
-//! the send buffer needs no copy.
+//! Whole Ethernet(+VLAN)/IPv4/UDP and IPv6/UDP frames: parsing for
+//! raw-socket and XDP receive, and in-place header writing so a DHCP reply
+//! built directly in the send buffer needs no copy.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub use crate::error::{BuildError, Error};
-use crate::ethernet::{self, ETHERTYPE_IPV4, MAX_VLANS, VlanStack, VlanTag};
-use crate::{ipv4, udp};
+use crate::ethernet::{self, ETHERTYPE_IPV4, ETHERTYPE_IPV6, MAX_VLANS, VlanStack, VlanTag};
+use crate::{ipv4, ipv6, udp};
+
+/// DHCPv6 server/relay UDP port (RFC 8415 §7.2).
+pub const SERVER_PORT_V6: u16 = 547;
+/// DHCPv6 client UDP port (RFC 8415 §7.2).
+pub const CLIENT_PORT_V6: u16 = 546;
+/// All_DHCP_Relay_Agents_and_Servers, ff02::1:2 (RFC 8415 §7.1).
+pub const ALL_DHCP_RELAY_AGENTS_AND_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
+/// All_DHCP_Servers, ff05::1:3 (RFC 8415 §7.1).
+pub const ALL_DHCP_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff05, 0, 0, 0, 0, 0, 1, 3);
+
+/// Ethernet address of an IPv6 multicast group: 33:33 then the low 32
+/// bits of the group (RFC 2464 §7).
+pub fn multicast_mac(group: Ipv6Addr) -> [u8; 6] {
+    let o = group.octets();
+    [0x33, 0x33, o[12], o[13], o[14], o[15]]
+}
 
 /// The addressing of a received UDP/IPv4 frame plus its payload.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +124,113 @@ pub fn write_udp4(
         ip_dst,
         ipv4::PROTO_UDP,
         ipv4::DEFAULT_TTL,
+        udp_total,
+    )?;
+    Ok(total)
+}
+
+/// The addressing of a received UDP/IPv6 frame plus its payload.
+#[derive(Debug, Clone, Copy)]
+pub struct Udp6Frame<'a> {
+    /// Destination MAC.
+    pub eth_dst: [u8; 6],
+    /// Source MAC.
+    pub eth_src: [u8; 6],
+    /// VLAN tags, outermost first (derefs to `&[VlanTag]`).
+    pub vlans: VlanStack,
+    /// IP source.
+    pub ip_src: Ipv6Addr,
+    /// IP destination.
+    pub ip_dst: Ipv6Addr,
+    /// IP hop limit.
+    pub hop_limit: u8,
+    /// UDP source port.
+    pub src_port: u16,
+    /// UDP destination port.
+    pub dst_port: u16,
+    /// UDP payload (cut at the UDP length).
+    pub payload: &'a [u8],
+}
+
+/// Parses Ethernet(+up to two VLAN tags) + IPv6 (+hop-by-hop, routing and
+/// destination options headers) + UDP, verifying the mandatory UDP checksum.
+pub fn parse_udp6(buf: &[u8]) -> Result<Udp6Frame<'_>, Error> {
+    let eth = ethernet::Frame::new_checked(buf)?;
+    if eth.ethertype() != ETHERTYPE_IPV6 {
+        return Err(Error::NotIpv6 {
+            ethertype: eth.ethertype(),
+        });
+    }
+    let ip = ipv6::Packet::new_checked(eth.payload())?;
+    let (protocol, upper) = ip.upper_layer().ok_or(Error::NotUdp {
+        protocol: ipv6::NO_NEXT_HEADER,
+    })?;
+    if protocol != ipv6::PROTO_UDP {
+        return Err(Error::NotUdp { protocol });
+    }
+    let u = udp::Datagram::new_checked(upper)?;
+    if !u.verify_checksum_v6(ip.src(), ip.dst()) {
+        return Err(Error::BadUdpChecksum);
+    }
+    Ok(Udp6Frame {
+        eth_dst: eth.dst(),
+        eth_src: eth.src(),
+        vlans: eth.vlan_stack(),
+        ip_src: ip.src(),
+        ip_dst: ip.dst(),
+        hop_limit: ip.hop_limit(),
+        src_port: u.src_port(),
+        dst_port: u.dst_port(),
+        payload: u.payload(),
+    })
+}
+
+/// Bytes of Ethernet + tags + IPv6 (no extension headers) + UDP headers:
+/// the offset at which the caller should build the payload.
+pub const fn udp6_header_len(vlan_count: usize) -> usize {
+    ethernet::HEADER_LEN + ethernet::VLAN_TAG_LEN * vlan_count + ipv6::HEADER_LEN + udp::HEADER_LEN
+}
+
+/// Fills all headers in front of a payload that ALREADY sits in `buf` at
+/// `udp6_header_len(vlans.len())`; returns the total frame length. Uses
+/// hop limit [`ipv6::DEFAULT_HOP_LIMIT`]; for a multicast `ip_dst` pass
+/// `multicast_mac(ip_dst)` as `eth_dst`.
+#[allow(clippy::too_many_arguments)] // mirrors the header fields one to one
+pub fn write_udp6(
+    buf: &mut [u8],
+    eth_dst: [u8; 6],
+    eth_src: [u8; 6],
+    vlans: &[VlanTag],
+    ip_src: Ipv6Addr,
+    ip_dst: Ipv6Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload_len: usize,
+) -> Result<usize, BuildError> {
+    if vlans.len() > MAX_VLANS {
+        return Err(BuildError::TooManyVlans);
+    }
+    let eth_len = ethernet::HEADER_LEN + ethernet::VLAN_TAG_LEN * vlans.len();
+    let total = udp6_header_len(vlans.len())
+        .checked_add(payload_len)
+        .ok_or(BuildError::PayloadTooLarge)?;
+    if u16::try_from(udp::HEADER_LEN + payload_len).is_err() {
+        return Err(BuildError::PayloadTooLarge);
+    }
+    if buf.len() < total {
+        return Err(BuildError::NoSpace);
+    }
+    let (eth_buf, rest) = buf.split_at_mut(eth_len);
+    ethernet::write_header(eth_buf, eth_dst, eth_src, vlans, ETHERTYPE_IPV6)?;
+    let (ip_buf, udp_buf) = rest.split_at_mut(ipv6::HEADER_LEN);
+    let udp_total =
+        udp::write_header_v6_in_place(udp_buf, ip_src, ip_dst, src_port, dst_port, payload_len)?;
+    ipv6::write_header(
+        ip_buf,
+        ip_src,
+        ip_dst,
+        ipv6::PROTO_UDP,
+        ipv6::DEFAULT_HOP_LIMIT,
         udp_total,
     )?;
     Ok(total)
@@ -255,5 +378,154 @@ mod tests {
             ),
             Err(BuildError::NoSpace)
         );
+    }
+
+    fn build6(vlans: &[VlanTag], payload: &[u8]) -> Vec<u8> {
+        let h = udp6_header_len(vlans.len());
+        let mut buf = vec![0u8; h + payload.len() + 5];
+        buf[h..h + payload.len()].copy_from_slice(payload);
+        let n = write_udp6(
+            &mut buf,
+            multicast_mac(ALL_DHCP_RELAY_AGENTS_AND_SERVERS),
+            [2, 0, 0, 0, 0, 1],
+            vlans,
+            "fe80::200:ff:fe00:1".parse().unwrap(),
+            ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
+            CLIENT_PORT_V6,
+            SERVER_PORT_V6,
+            payload.len(),
+        )
+        .unwrap();
+        assert_eq!(n, h + payload.len());
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn udp6_checksums_match_independent_computation() {
+        let tag = [VlanTag {
+            tpid: 0x8100,
+            tci: 5,
+        }];
+        for vlans in [&[][..], &tag[..]] {
+            for payload in [&b"odd"[..], &b"even"[..], &[0xffu8; 301][..]] {
+                let f = build6(vlans, payload);
+                let eth = 14 + 4 * vlans.len();
+                assert_eq!(&f[eth - 2..eth], &[0x86, 0xdd]);
+                let ip = &f[eth..eth + 40];
+                let udp = &f[eth + 40..];
+                // RFC 8200 §8.1 pseudo-header, summed the textbook way.
+                let mut pseudo = Vec::new();
+                pseudo.extend_from_slice(&ip[8..40]);
+                pseudo.extend_from_slice(&(udp.len() as u32).to_be_bytes());
+                pseudo.extend_from_slice(&[0, 0, 0, 17]);
+                pseudo.extend_from_slice(udp);
+                assert_eq!(textbook_checksum(&pseudo), 0, "UDP sums to zero");
+                assert_ne!(u16::from_be_bytes([udp[6], udp[7]]), 0);
+                let p = parse_udp6(&f).unwrap();
+                assert_eq!(p.payload, payload);
+                assert_eq!(&p.vlans[..], vlans);
+                assert_eq!((p.src_port, p.dst_port), (546, 547));
+                assert_eq!(p.ip_dst, ALL_DHCP_RELAY_AGENTS_AND_SERVERS);
+                assert_eq!(p.hop_limit, ipv6::DEFAULT_HOP_LIMIT);
+                assert_eq!(p.eth_dst, [0x33, 0x33, 0, 1, 0, 2]);
+            }
+        }
+    }
+
+    /// fe80::1 -> ff02::1:2, 546 -> 547, payload "hi": the frame is laid
+    /// out by hand and its checksum summed from the 16-bit words listed
+    /// (pseudo-header addresses, length, next header; UDP header; data).
+    #[test]
+    fn known_good_udp6() {
+        let mut f = vec![0u8; 14 + 40 + 8 + 2];
+        f[12..14].copy_from_slice(&[0x86, 0xdd]);
+        f[14] = 0x60;
+        f[18..20].copy_from_slice(&10u16.to_be_bytes());
+        f[20] = 17;
+        f[21] = 64;
+        f[22..38].copy_from_slice(&"fe80::1".parse::<Ipv6Addr>().unwrap().octets());
+        f[38..54].copy_from_slice(&"ff02::1:2".parse::<Ipv6Addr>().unwrap().octets());
+        f[54..62].copy_from_slice(&[0x02, 0x22, 0x02, 0x23, 0, 10, 0, 0]);
+        f[62..].copy_from_slice(b"hi");
+        let words: u32 = [
+            0xfe80u32, 0x0001, 0xff02, 0x0001, 0x0002, 10, 17, 0x0222, 0x0223, 10, 0x6869,
+        ]
+        .iter()
+        .sum();
+        let folded = (words & 0xffff) + (words >> 16);
+        let c = !(folded as u16);
+        f[60..62].copy_from_slice(&c.to_be_bytes());
+        let p = parse_udp6(&f).unwrap();
+        assert_eq!(p.payload, b"hi");
+        let mut mine = vec![0u8; f.len()];
+        mine[62..].copy_from_slice(b"hi");
+        write_udp6(
+            &mut mine,
+            [0; 6],
+            [0; 6],
+            &[],
+            "fe80::1".parse().unwrap(),
+            ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
+            546,
+            547,
+            2,
+        )
+        .unwrap();
+        assert_eq!(mine, f);
+    }
+
+    #[test]
+    fn udp6_rejections() {
+        let f = build6(&[], b"payload");
+        let mut bad = f.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(parse_udp6(&bad).unwrap_err(), Error::BadUdpChecksum);
+        let mut zero = f.clone();
+        zero[14 + 40 + 6..14 + 40 + 8].fill(0);
+        assert_eq!(parse_udp6(&zero).unwrap_err(), Error::BadUdpChecksum);
+        let mut v4 = f.clone();
+        v4[12..14].copy_from_slice(&[8, 0]);
+        assert_eq!(
+            parse_udp6(&v4).unwrap_err(),
+            Error::NotIpv6 { ethertype: 0x0800 }
+        );
+        let mut tcp = f.clone();
+        tcp[14 + 6] = 6;
+        assert_eq!(parse_udp6(&tcp).unwrap_err(), Error::NotUdp { protocol: 6 });
+        assert_eq!(
+            parse_udp4(&f).unwrap_err(),
+            Error::NotIpv4 { ethertype: 0x86dd }
+        );
+        assert_eq!(
+            write_udp6(
+                &mut [0u8; 61],
+                [0; 6],
+                [0; 6],
+                &[],
+                Ipv6Addr::LOCALHOST,
+                Ipv6Addr::LOCALHOST,
+                1,
+                2,
+                0
+            ),
+            Err(BuildError::NoSpace)
+        );
+        assert_eq!(
+            write_udp6(
+                &mut [0u8; 70],
+                [0; 6],
+                [0; 6],
+                &[VlanTag::default(); 3],
+                Ipv6Addr::LOCALHOST,
+                Ipv6Addr::LOCALHOST,
+                1,
+                2,
+                0
+            ),
+            Err(BuildError::TooManyVlans)
+        );
+        assert_eq!(multicast_mac(ALL_DHCP_SERVERS), [0x33, 0x33, 0, 1, 0, 3]);
     }
 }

@@ -34,3 +34,26 @@ c += ['','/// Rapid commit (RFC 4039); not in Kea 1.4\'s table.','pub const RAPI
 '/// Alias of [`DHCP_AGENT_OPTIONS`] (RFC 3046).','pub const RELAY_AGENT_INFO: u8 = DHCP_AGENT_OPTIONS;',
 '/// Alias of [`VENDOR_CLASS_IDENTIFIER`].','pub const VENDOR_CLASS: u8 = VENDOR_CLASS_IDENTIFIER;']
 open('/work/main/engine/wire/src/dhcpv4/code.rs','w').write('\n'.join(c)+'\n')
+
+# ---- DHCPv6: src/defs6/table.rs and src/dhcpv6/code.rs ----
+rows6=list(csv.reader(open('/work/shared/kea-compat/data/option-defs/std-option-defs-v6-kea1.4.tsv'),delimiter='\t'))[1:]
+SP6={'vendor-4491 (v6)':'vendor-4491','(ISC vendor 2495 v6)':'vendor-2495'}
+out=['//! Kea 1.4 DHCPv6 option definitions, generated from','//! `kea-compat/data/option-defs/std-option-defs-v6-kea1.4.tsv` (do not edit by hand).','','use super::OptionDef;','use crate::defs::DataType::*;','','/// Every definition, in file order: `dhcp6` standard ones, ISC (vendor','/// 2495) 4o6 ones, the softwire46 container spaces, then DOCSIS (vendor 4491).','pub(super) static TABLE: &[OptionDef] = &[']
+codes=[]; seen=set()
+for r in rows6:
+    table,space,name,code,typ,arr,rec,enc=(r+['']*8)[:8]
+    space=SP6.get(space,space)
+    recs=[T[x.strip()] for x in rec.strip('()').split(',')] if rec.strip() else []
+    out.append(f'    OptionDef {{ name: "{name}", code: {code}, space: "{space}", data_type: {T[typ]}, array: {arr}, record: &[{", ".join(recs)}], encapsulates: "{enc}" }},')
+    if (space=='dhcp6' or space.startswith('s46-')) and name not in seen:
+        seen.add(name)
+        codes.append((name.upper().replace('-','_'),int(code),name,space))
+out.append('];')
+open('/work/main/engine/wire/src/defs6/table.rs','w').write('\n'.join(out)+'\n')
+c=['//! DHCPv6 option codes, named after Kea 1.4\'s option definitions (generated','//! from the defs6 table: the `dhcp6` space plus the softwire46 (RFC 7598)','//! options that live in its container spaces), and the status codes.','','pub use super::status::StatusCode;','']
+for n,code,name,space in sorted(codes,key=lambda x:x[1]):
+    if n[0].isdigit(): n='OPT_'+n
+    where='' if space=='dhcp6' else f' (in `{space}`)'
+    c.append(f'/// `{name}`{where}')
+    c.append(f'pub const {n}: u16 = {code};')
+open('/work/main/engine/wire/src/dhcpv6/code.rs','w').write('\n'.join(c)+'\n')

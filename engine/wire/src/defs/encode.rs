@@ -140,6 +140,41 @@ fn unescape_whole(data: &str) -> String {
 /// in order, an array record repeating its last field; extra values for a
 /// scalar or non-array record are ignored, as Kea does).
 pub fn encode_csv(def: &OptionDef, data: &str) -> Result<Vec<u8>, EncodeError> {
+    encode_typed(
+        Shape {
+            data_type: def.data_type,
+            array: def.array,
+            record: def.record,
+        },
+        data,
+        Universe::V4,
+    )
+}
+
+/// Which protocol's encoding rules apply where they differ (only the
+/// tuple length prefix: 1 byte in DHCPv4, 2 in DHCPv6, as Kea's
+/// `OpaqueDataTuple` LTV 1 / LTV 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Universe {
+    V4,
+    V6,
+}
+
+/// The part of a definition the encoder needs (shared by v4 and v6 defs,
+/// whose code widths differ).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape<'d> {
+    pub(crate) data_type: DataType,
+    pub(crate) array: bool,
+    pub(crate) record: &'d [DataType],
+}
+
+/// [`encode_csv`] for any definition shape and universe.
+pub(crate) fn encode_typed(
+    def: Shape<'_>,
+    data: &str,
+    universe: Universe,
+) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
     match def.data_type {
         DataType::Empty => {
@@ -151,7 +186,7 @@ pub fn encode_csv(def: &OptionDef, data: &str) -> Result<Vec<u8>, EncodeError> {
         }
         DataType::String if !def.array => {
             let s = unescape_whole(data);
-            write_value(&mut out, DataType::String, &s)?;
+            write_value(&mut out, DataType::String, &s, universe)?;
             Ok(out)
         }
         DataType::Record => {
@@ -168,7 +203,7 @@ pub fn encode_csv(def: &OptionDef, data: &str) -> Result<Vec<u8>, EncodeError> {
                     None if def.array => *def.record.last().unwrap_or(&DataType::Binary),
                     None => break,
                 };
-                write_value(&mut out, ty, t)?;
+                write_value(&mut out, ty, t, universe)?;
             }
             Ok(out)
         }
@@ -179,7 +214,7 @@ pub fn encode_csv(def: &OptionDef, data: &str) -> Result<Vec<u8>, EncodeError> {
             }
             let n = if def.array { toks.len() } else { 1 };
             for t in toks.iter().take(n) {
-                write_value(&mut out, ty, t)?;
+                write_value(&mut out, ty, t, universe)?;
             }
             Ok(out)
         }
@@ -187,7 +222,12 @@ pub fn encode_csv(def: &OptionDef, data: &str) -> Result<Vec<u8>, EncodeError> {
 }
 
 /// Appends one value of scalar type `ty`.
-fn write_value(out: &mut Vec<u8>, ty: DataType, v: &str) -> Result<(), EncodeError> {
+fn write_value(
+    out: &mut Vec<u8>,
+    ty: DataType,
+    v: &str,
+    universe: Universe,
+) -> Result<(), EncodeError> {
     match ty {
         DataType::Empty | DataType::Record => return Err(EncodeError::NotEmpty),
         DataType::Binary => out.extend(encode_hex(v)?),
@@ -224,12 +264,24 @@ fn write_value(out: &mut Vec<u8>, ty: DataType, v: &str) -> Result<(), EncodeErr
         }
         DataType::Fqdn => write_fqdn(out, v)?,
         DataType::Tuple => {
-            // DHCPv4 tuples carry a one-byte length (Kea OpaqueDataTuple LTV 1).
-            let len = u8::try_from(v.len()).map_err(|_| EncodeError::TooLong {
+            // Kea OpaqueDataTuple: LTV 1 in DHCPv4, LTV 2 in DHCPv6
+            // (RFC 8415 §21.16 vendor-class data, §21.15 user-class).
+            let too_long = |what| EncodeError::TooLong {
                 value: v.to_string(),
-                what: "tuple longer than 255 bytes",
-            })?;
-            out.push(len);
+                what,
+            };
+            match universe {
+                Universe::V4 => {
+                    let len = u8::try_from(v.len())
+                        .map_err(|_| too_long("tuple longer than 255 bytes"))?;
+                    out.push(len);
+                }
+                Universe::V6 => {
+                    let len = u16::try_from(v.len())
+                        .map_err(|_| too_long("tuple longer than 65535 bytes"))?;
+                    out.extend(len.to_be_bytes());
+                }
+            }
             out.extend(v.as_bytes());
         }
     }

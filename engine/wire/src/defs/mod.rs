@@ -1,7 +1,7 @@
 //! Kea 1.4's DHCPv4 option definitions and the text encoders the config
 //! loader uses to turn `option-data` into wire bytes.
 
-mod encode;
+pub(crate) mod encode;
 mod table;
 
 pub use encode::{EncodeError, encode_csv, encode_hex};

@@ -107,3 +107,126 @@ pub fn exercise(p: &Packet<'_>) {
         opts.overload(),
     );
 }
+
+pub const V6_CAPTURES: [&str; 8] = [
+    "v6-SimpleSolicit.hex",
+    "v6-RelayedSolicit.hex",
+    "v6-DocsisRelayedSolicit.hex",
+    "v6-eRouterRelayedSolicit.hex",
+    "v6-CableLabsShortVendorClass.hex",
+    "v6-Relayed2xRSOO.hex",
+    "v6-SolicitWithVIVSO.hex",
+    "v6-SolicitWithTruncatedVIVSO.hex",
+];
+
+pub fn v6_captures() -> Vec<(&'static str, Vec<u8>)> {
+    V6_CAPTURES.into_iter().map(|n| (n, capture(n))).collect()
+}
+
+/// Calls every accessor of an option list (recursively into IAs), so a
+/// panic anywhere shows up; returns the number of options seen.
+pub fn exercise6_options(o: xdhcp_wire::dhcpv6::Options<'_>) -> usize {
+    use xdhcp_wire::dhcpv6::{IaAddr, IaPrefix, Options};
+    let mut n = 0;
+    for r in o.iter() {
+        n += 1;
+        assert_eq!(
+            o.get_all(r.code).next().map(|d| d.len()),
+            o.get(r.code).map(|d| d.len())
+        );
+    }
+    let _ = (
+        o.client_id(),
+        o.server_id(),
+        o.elapsed_time(),
+        o.rapid_commit(),
+    );
+    let _ = (
+        o.status_code(),
+        o.interface_id(),
+        o.preference(),
+        o.unicast(),
+    );
+    let _ = (
+        o.reconf_accept(),
+        o.relay_message(),
+        o.as_bytes(),
+        o.is_empty(),
+    );
+    let _ = o.oro().count();
+    if let Some(v) = o.vendor_opts(4491) {
+        n += exercise6_options(v);
+    }
+    let _ = Options::new_checked(o.as_bytes());
+    let leaf = |a: Options<'_>| {
+        let _ = (a.status_code(), a.iter().count());
+    };
+    for ia in o.ia_nas() {
+        let _ = (ia.iaid, ia.t1, ia.t2);
+        n += exercise6_options(ia.options);
+        for a in ia.addresses() {
+            let IaAddr {
+                addr,
+                preferred,
+                valid,
+                options,
+            } = a;
+            let _ = (addr, preferred, valid);
+            leaf(options);
+        }
+    }
+    for ia in o.ia_tas() {
+        let _ = ia.iaid;
+        for a in ia.addresses() {
+            leaf(a.options);
+        }
+    }
+    for ia in o.ia_pds() {
+        let _ = (ia.iaid, ia.t1, ia.t2);
+        for p in ia.prefixes() {
+            let IaPrefix {
+                preferred,
+                valid,
+                prefix_len,
+                prefix,
+                options,
+            } = p;
+            let _ = (preferred, valid, prefix_len, prefix);
+            leaf(options);
+        }
+    }
+    n
+}
+
+/// Parses `bytes` every way a DHCPv6 message can be parsed and calls every
+/// accessor of whatever is accepted.
+pub fn exercise6(bytes: &[u8]) {
+    use xdhcp_wire::dhcpv6::{Dhcpv6, Message, RelayMessage, unwrap_relays};
+    if let Ok(m) = Message::new_checked(bytes) {
+        let _ = (m.msg_type().name(), m.transaction_id(), m.as_bytes());
+        assert!(m.transaction_id() <= 0x00ff_ffff);
+        exercise6_options(m.options());
+    }
+    if let Ok(r) = RelayMessage::new_checked(bytes) {
+        let _ = (
+            r.msg_type(),
+            r.hop_count(),
+            r.link_address(),
+            r.peer_address(),
+        );
+        let _ = (r.relay_message(), r.interface_id(), r.as_bytes());
+        exercise6_options(r.options());
+    }
+    if let Ok(d) = Dhcpv6::parse(bytes) {
+        let _ = (d.msg_type(), d.options().iter().count());
+    }
+    if let Ok((m, chain)) = unwrap_relays(bytes) {
+        assert!(chain.len() <= 8);
+        for l in chain.iter() {
+            let _ = (l.msg_type, l.hop_count, l.link, l.peer, l.interface_id);
+            exercise6_options(l.options);
+        }
+        let _ = chain.innermost();
+        exercise6_options(m.options());
+    }
+}
