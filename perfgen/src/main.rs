@@ -1,1 +1,4 @@
-fn main() {}
+//! perfgen binary.
+fn main() {
+    std::process::exit(xdhcp_perfgen::app::main());
+}
