@@ -332,7 +332,10 @@ fn run_cli(cli: &Cli) -> Outcome {
             SocketAddr::new(IpAddr::V4(lip), 67),
             SocketAddr::new(IpAddr::V4(sip), 67),
         ) {
-            Ok(t) => (Box::new(t), Some(lip)),
+            Ok(mut t) => {
+                t.set_gso(!cli.no_gso);
+                (Box::new(t), Some(lip))
+            }
             Err(e) => return Outcome::Error(e.to_string()),
         }
     };
@@ -415,7 +418,10 @@ fn run_v6(cli: &Cli, plan: &Plan) -> Outcome {
             SocketAddr::new(IpAddr::V6(lip), 547),
             SocketAddr::new(IpAddr::V6(sip), 547),
         ) {
-            Ok(t) => (Box::new(t), Some(lip)),
+            Ok(mut t) => {
+                t.set_gso(!cli.no_gso);
+                (Box::new(t), Some(lip))
+            }
             Err(e) => return Outcome::Error(e.to_string()),
         }
     };

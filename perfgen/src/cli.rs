@@ -100,6 +100,10 @@ pub struct Cli {
     /// Max outstanding exchanges when -r is absent.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub window: usize,
+    /// Send every datagram on its own (as perfdhcp does) instead of runs of equal-sized
+    /// datagrams as one UDP GSO message: to rule GSO out when a server misses packets.
+    #[arg(long)]
+    pub no_gso: bool,
     /// Packets per sendmmsg/recvmmsg batch (1..64).
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub batch: usize,

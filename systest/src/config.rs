@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub renew_timer: Option<u32>,
     pub rebind_timer: Option<u32>,
     pub subnets: Vec<Subnet>,
+    /// `dhcp-socket-type` (`raw`, the default, or `udp`).
+    pub socket_type: Option<String>,
 }
 
 impl ServerConfig {
@@ -68,7 +70,12 @@ impl ServerConfig {
             renew_timer: None,
             rebind_timer: None,
             subnets: Vec::new(),
+            socket_type: None,
         }
+    }
+    pub fn socket_type(mut self, t: &str) -> ServerConfig {
+        self.socket_type = Some(t.to_string());
+        self
     }
     pub fn lifetimes(mut self, valid: u32, renew: u32, rebind: u32) -> ServerConfig {
         self.valid_lifetime = valid;
@@ -86,9 +93,13 @@ impl ServerConfig {
     pub fn render(&self, lease_file: &str, extra: &[String]) -> String {
         let mut o = String::new();
         o.push_str("{\n  \"Dhcp4\": {\n");
+        let socket_type = match &self.socket_type {
+            Some(t) => format!(", \"dhcp-socket-type\": {}", q(t)),
+            None => String::new(),
+        };
         let _ = writeln!(
             o,
-            "    \"interfaces-config\": {{ \"interfaces\": [{}] }},",
+            "    \"interfaces-config\": {{ \"interfaces\": [{}]{socket_type} }},",
             list(&self.interfaces)
         );
         let _ = writeln!(

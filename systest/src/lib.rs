@@ -12,6 +12,7 @@ pub mod clients;
 pub mod config;
 pub mod netns;
 pub mod perfdhcp;
+pub mod perfgen;
 pub mod rawpkt;
 pub mod server;
 pub mod util;
@@ -20,6 +21,7 @@ pub use clients::{Dhclient, HookEvent, dhcpcd_once, udhcpc_once};
 pub use config::{ServerConfig, Subnet};
 pub use netns::Topology;
 pub use perfdhcp::{PerfResult, Perfdhcp};
+pub use perfgen::{PerfgenReport, read_acks, run_perfgen};
 pub use server::{Lease, Server, ServerKind, Stats};
 pub use util::TempDir;
 
