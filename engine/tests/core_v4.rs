@@ -400,7 +400,7 @@ fn release_frees_the_address() {
     rel.server_id = Some(SERVER);
     assert!(h.send_at(NOW, &rel, &link_ctx(a, SERVER)).is_none());
     assert!(h.shard.lease(a).is_none());
-    assert_eq!(h.changes(), vec![LeaseChange::Delete(a)]);
+    assert_eq!(h.changes(), vec![LeaseChange::Delete(a, NOW)]);
     assert_eq!(h.subnet_stat("subnet[1].assigned-addresses"), 0);
     // A release from another client does nothing.
     let b = h.dora(2);

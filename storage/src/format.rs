@@ -31,7 +31,8 @@
 //! | hostname (u16 len + UTF-8) | user_context (u32 len + UTF-8)
 //! flags: bit0 fqdn_fwd, bit1 fqdn_rev, bit2 client_id present, bit3 user_context present
 //! ```
-//! Delete4 payload v1: `ver u8 (1) | address [4]`.
+//! Delete4 payload v1: `ver u8 (1) | address [4] | at u64` (`at` appended later; a
+//! payload without it reads as `at` = 0).
 //!
 //! Compatibility rules: new fields are appended at the end of a payload
 //! without bumping anything, and readers ignore trailing bytes they do not
@@ -207,10 +208,12 @@ pub(crate) struct TooLarge {
 pub(crate) fn encode_record(buf: &mut Vec<u8>, seq: u64, record: &Record) -> Result<(), TooLarge> {
     match record {
         Record::Lease4(lease) => encode_lease4_record(buf, seq, lease),
-        Record::Delete4 { address } => {
+        Record::Delete4 { address, at } => {
             let start = begin(buf, seq, KIND_DELETE4);
             buf.push(PAYLOAD_V1);
             buf.extend_from_slice(&address.octets());
+            // Appended field (readers of the first layout ignore it).
+            buf.extend_from_slice(&at.to_le_bytes());
             finish(buf, start, *address)
         }
     }
@@ -326,7 +329,10 @@ pub(crate) fn decode_record(body: &[u8]) -> Result<(u64, Record), String> {
         KIND_LEASE4 => Record::Lease4(decode_lease4(&mut r)?),
         KIND_DELETE4 => {
             payload_version(&mut r, "delete4")?;
-            Record::Delete4 { address: r.addr()? }
+            let address = r.addr()?;
+            // `at` was appended later: a shorter payload is an older writer's.
+            let at = r.u64().unwrap_or(0);
+            Record::Delete4 { address, at }
         }
         other => return Err(format!("unknown record kind {other}")),
     };
@@ -490,10 +496,26 @@ mod tests {
         let mut buf = Vec::new();
         let rec = Record::Delete4 {
             address: Ipv4Addr::new(10, 0, 0, 1),
+            at: 1_800_000_000,
         };
         encode_record(&mut buf, u64::MAX, &rec).unwrap();
-        assert_eq!(buf.len(), RECORD_PREFIX + MIN_RECORD_BODY + 5);
+        assert_eq!(buf.len(), RECORD_PREFIX + MIN_RECORD_BODY + 5 + 8);
         assert_eq!(decode_record(body(&buf)).unwrap(), (u64::MAX, rec));
+    }
+
+    #[test]
+    fn delete_without_time_reads_as_time_zero() {
+        // The first layout of a Delete4 payload had no `at`.
+        let mut buf = Vec::new();
+        let start = begin(&mut buf, 7, KIND_DELETE4);
+        buf.push(PAYLOAD_V1);
+        buf.extend_from_slice(&[10, 0, 0, 2]);
+        finish(&mut buf, start, Ipv4Addr::new(10, 0, 0, 2)).unwrap();
+        let rec = Record::Delete4 {
+            address: Ipv4Addr::new(10, 0, 0, 2),
+            at: 0,
+        };
+        assert_eq!(decode_record(body(&buf)).unwrap(), (7, rec));
     }
 
     #[test]

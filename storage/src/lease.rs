@@ -68,6 +68,8 @@ impl LeaseState {
 pub enum Record {
     /// Insert or replace the lease for `address`.
     Lease4(Lease4),
-    /// The lease for `address` no longer exists.
-    Delete4 { address: Ipv4Addr },
+    /// The lease for `address` no longer exists. `at` (Unix seconds) orders the delete
+    /// against records of other shards' logs for the same address (0 = unknown, from a
+    /// log written before the field existed).
+    Delete4 { address: Ipv4Addr, at: u64 },
 }

@@ -27,6 +27,9 @@ pub struct Replay {
     /// Live leases, newest record per address, deletes applied; sorted by
     /// address so the result is deterministic.
     pub leases: Vec<Lease4>,
+    /// Addresses whose last record in this log is a delete, with its time: what a
+    /// merge with other shards' logs needs to order a delete against their leases.
+    pub deleted: Vec<(Ipv4Addr, u64)>,
     /// Valid records read (leases and deletes).
     pub records_read: u64,
     /// Set when a damaged tail ended the replay.
@@ -372,6 +375,7 @@ fn scan(
     let mut last_seq = seq_base;
     let mut records_read = 0u64;
     let mut live: HashMap<Ipv4Addr, Lease4> = HashMap::new();
+    let mut tombstones: HashMap<Ipv4Addr, u64> = HashMap::new();
     let mut body = Vec::new();
     let mut reason = None;
 
@@ -426,10 +430,12 @@ fn scan(
         }
         match record {
             Record::Lease4(l) => {
+                tombstones.remove(&l.address);
                 live.insert(l.address, l);
             }
-            Record::Delete4 { address } => {
+            Record::Delete4 { address, at } => {
                 live.remove(&address);
+                tombstones.insert(address, at);
             }
         }
         last_seq = seq;
@@ -439,6 +445,8 @@ fn scan(
 
     let mut leases: Vec<Lease4> = live.into_values().collect();
     leases.sort_unstable_by_key(|l| u32::from(l.address));
+    let mut deleted: Vec<(Ipv4Addr, u64)> = tombstones.into_iter().collect();
+    deleted.sort_unstable_by_key(|(a, _)| u32::from(*a));
     let cut = reason.map(|reason| CutReport {
         offset: off,
         bytes_cut: file_len - off,
@@ -447,6 +455,7 @@ fn scan(
     Ok(Scan {
         replay: Replay {
             leases,
+            deleted,
             records_read,
             cut,
         },
@@ -531,4 +540,31 @@ fn sync_dir(path: &Path) -> Result<(), StorageError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StorageError::io(dir, e))
+}
+
+/// Merges the replays of several logs (one per shard) into one lease set. For each
+/// address the newest record wins: a lease by its `cltt`, a delete by its `at`; on a tie
+/// the lease wins, because an address is only handed out again after its delete.
+pub fn merge_replays(replays: &[Replay]) -> Vec<Lease4> {
+    let mut newest: HashMap<Ipv4Addr, (u64, Option<&Lease4>)> = HashMap::new();
+    for r in replays {
+        for l in &r.leases {
+            let e = newest.entry(l.address).or_insert((l.cltt, Some(l)));
+            if l.cltt > e.0 || (l.cltt == e.0 && e.1.is_none()) {
+                *e = (l.cltt, Some(l));
+            }
+        }
+        for &(addr, at) in &r.deleted {
+            let e = newest.entry(addr).or_insert((at, None));
+            if at > e.0 {
+                *e = (at, None);
+            }
+        }
+    }
+    let mut out: Vec<Lease4> = newest
+        .into_values()
+        .filter_map(|(_, l)| l.cloned())
+        .collect();
+    out.sort_unstable_by_key(|l| u32::from(l.address));
+    out
 }

@@ -17,4 +17,4 @@ mod lease_log;
 pub use error::StorageError;
 pub use format::{FORMAT_VERSION, LogHeader, MAX_RECORD_BODY};
 pub use lease::{Lease4, LeaseState, Record};
-pub use lease_log::{CutReport, LeaseLog, Replay, read_log};
+pub use lease_log::{CutReport, LeaseLog, Replay, merge_replays, read_log};

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use xdhcp_storage::{
-    Lease4, LeaseLog, LeaseState, MAX_RECORD_BODY, Record, Replay, StorageError, read_log,
+    Lease4, LeaseLog, LeaseState, MAX_RECORD_BODY, Record, Replay, StorageError, merge_replays,
+    read_log,
 };
 
 const HEADER_LEN: u64 = 64;
@@ -48,6 +49,7 @@ fn lease(n: u32) -> Lease4 {
 fn del(n: u32) -> Record {
     Record::Delete4 {
         address: Ipv4Addr::from(0x0a00_0000 + n),
+        at: u64::from(n),
     }
 }
 
@@ -59,7 +61,7 @@ fn model(records: &[Record]) -> Vec<Lease4> {
             Record::Lease4(l) => {
                 m.insert(u32::from(l.address), l.clone());
             }
-            Record::Delete4 { address } => {
+            Record::Delete4 { address, .. } => {
                 m.remove(&u32::from(*address));
             }
             _ => unreachable!(),
@@ -156,7 +158,7 @@ prop_compose! {
 fn arb_record() -> impl Strategy<Value = Record> {
     prop_oneof![
         4 => arb_lease().prop_map(Record::Lease4),
-        1 => (0u32..16).prop_map(|a| Record::Delete4 { address: Ipv4Addr::from(a) }),
+        1 => (0u32..16).prop_map(|a| Record::Delete4 { address: Ipv4Addr::from(a), at: u64::from(a) }),
     ]
 }
 
@@ -622,4 +624,44 @@ fn hundred_thousand_appends_replay() {
             .iter()
             .all(|l| l.cltt == u64::from(u32::from(l.address) - 0x0a00_0000 + 80_000))
     );
+}
+
+#[test]
+fn merging_shard_logs_orders_by_time_and_prefers_leases_on_ties() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.xlog");
+    let b = dir.path().join("b.xlog");
+    let mut la = LeaseLog::open(&a).unwrap().0;
+    let mut lb = LeaseLog::open(&b).unwrap().0;
+    let mut l1 = lease(1);
+    l1.cltt = 100;
+    let mut l2 = lease(2);
+    l2.cltt = 100;
+    // Shard A leased .1 and .2, then released .2 at 150; shard B took .2 over at 150
+    // and renewed .1 earlier than A's record (so A's newer record wins).
+    la.append(&[Record::Lease4(l1.clone()), Record::Lease4(l2.clone())])
+        .unwrap();
+    la.append(&[Record::Delete4 {
+        address: l2.address,
+        at: 150,
+    }])
+    .unwrap();
+    let mut l2b = l2.clone();
+    l2b.cltt = 150;
+    l2b.hwaddr = vec![9, 9, 9, 9, 9, 9];
+    let mut l1old = l1.clone();
+    l1old.cltt = 50;
+    lb.append(&[Record::Lease4(l2b.clone()), Record::Lease4(l1old)])
+        .unwrap();
+    // Address .3: leased in B at 10, deleted in A at 20.
+    let mut l3 = lease(3);
+    l3.cltt = 10;
+    lb.append_one(&Record::Lease4(l3.clone())).unwrap();
+    la.append_one(&Record::Delete4 {
+        address: l3.address,
+        at: 20,
+    })
+    .unwrap();
+    let merged = merge_replays(&[read_log(&a).unwrap(), read_log(&b).unwrap()]);
+    assert_eq!(merged, vec![l1, l2b]);
 }

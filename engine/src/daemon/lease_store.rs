@@ -113,7 +113,9 @@ impl LeaseStore {
                         self.records.push(Record::Lease4(l.clone()));
                     }
                 }
-                LeaseChange::Delete(address) => self.records.push(Record::Delete4 { address }),
+                LeaseChange::Delete(address, at) => {
+                    self.records.push(Record::Delete4 { address, at })
+                }
             }
         }
         if let Err(e) = log.append(&self.records) {

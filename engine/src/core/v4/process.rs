@@ -59,7 +59,7 @@ impl ShardV4 {
             MessageType::Discover => self.discover(now, &pkt, &client, ctx, out),
             MessageType::Request => self.request(now, &pkt, &client, ctx, out),
             MessageType::Release => {
-                self.release(&pkt, &client, ctx);
+                self.release(now, &pkt, &client, ctx);
                 None
             }
             MessageType::Decline => {
@@ -252,7 +252,7 @@ impl ShardV4 {
     }
 
     /// DHCPRELEASE: the client gives its address back; the lease is removed.
-    fn release(&mut self, pkt: &Packet<'_>, client: &ClientView, ctx: &Context<'_>) {
+    fn release(&mut self, now: u64, pkt: &Packet<'_>, client: &ClientView, ctx: &Context<'_>) {
         let addr = pkt.ciaddr();
         let Some(lease) = self.leases.get(addr) else {
             log::debug!("RELEASE of {addr}: no such lease");
@@ -270,7 +270,7 @@ impl ShardV4 {
             return;
         }
         let _ = ctx;
-        self.delete(addr);
+        self.delete(now, addr);
         log::info!("released {addr} from {}", hex(client.chaddr.as_slice()));
     }
 
@@ -504,7 +504,7 @@ impl ShardV4 {
             user_context: None,
         };
         if let Some(prev) = previous.filter(|p| *p != addr) {
-            self.delete(prev);
+            self.delete(now, prev);
         }
         self.store(lease);
     }

@@ -23,7 +23,7 @@ impl ShardV4 {
             match lease.state {
                 LeaseState::ExpiredReclaimed => {
                     // Hold time over: flush.
-                    self.delete(addr);
+                    self.delete(now, addr);
                     continue;
                 }
                 LeaseState::Declined => {
@@ -31,11 +31,11 @@ impl ShardV4 {
                     if let Some(si) = si {
                         self.stats.subnet_mut(si).reclaimed_declined_addresses += 1;
                     }
-                    self.delete(addr);
+                    self.delete(now, addr);
                 }
                 _ => {
                     if remove || hold == 0 {
-                        self.delete(addr);
+                        self.delete(now, addr);
                     } else {
                         let mut kept = lease;
                         kept.state = LeaseState::ExpiredReclaimed;

@@ -14,7 +14,8 @@ use xdhcp_storage::{Lease4, LeaseState};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeaseChange {
     Upsert(Ipv4Addr),
-    Delete(Ipv4Addr),
+    /// The lease was removed at this time (Unix seconds).
+    Delete(Ipv4Addr, u64),
 }
 
 pub struct ShardV4 {
@@ -146,11 +147,11 @@ impl ShardV4 {
     }
 
     /// Removes a lease (release, flush of a reclaimed lease).
-    pub(super) fn delete(&mut self, addr: Ipv4Addr) {
+    pub(super) fn delete(&mut self, now: u64, addr: Ipv4Addr) {
         if let Some(old) = self.leases.remove(addr) {
             self.mark_pool(old.subnet_id, addr, false);
             self.account(old.subnet_id, old.state, -1);
-            self.changes.push(LeaseChange::Delete(addr));
+            self.changes.push(LeaseChange::Delete(addr, now));
         }
     }
 
