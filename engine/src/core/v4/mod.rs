@@ -4,6 +4,7 @@
 
 mod client;
 mod leases;
+mod partition;
 mod pools;
 mod process;
 mod reclaim;
@@ -13,9 +14,10 @@ mod select;
 mod shard;
 mod stats;
 
+pub use partition::{Partition, owner_of_identity, owner_of_lease, owner_of_packet};
 pub use reply::ReplyKind;
 pub use runtime::{RuntimeV4, SubnetRt};
-pub use shard::{LeaseChange, ShardV4};
+pub use shard::{LeaseChange, ShardNote, ShardV4};
 pub use stats::{Counter, Stats4, SubnetCounters};
 
 use std::net::Ipv4Addr;

@@ -82,6 +82,39 @@ impl PoolState {
         None
     }
 
+    /// Takes a run of free addresses out of the pool (marking them used) to lend to a
+    /// peer shard: at most `max` and at most half of what is free (one if only one is),
+    /// taken from the end, where the cursor reaches last.
+    pub fn take_free_run(&mut self, max: u32) -> Option<(Ipv4Addr, Ipv4Addr)> {
+        let size = self.end - self.start + 1;
+        let free = size - self.used;
+        let want = max.min(free / 2).max(1).min(free);
+        if free == 0 {
+            return None;
+        }
+        let is_free = |words: &[u64], i: u32| words[(i / 64) as usize] & (1 << (i % 64)) == 0;
+        let mut i = size;
+        while i > 0 {
+            i -= 1;
+            if !is_free(&self.words, i) {
+                continue;
+            }
+            let last = i;
+            let mut first = i;
+            while first > 0 && last - first + 1 < want && is_free(&self.words, first - 1) {
+                first -= 1;
+            }
+            for x in first..=last {
+                self.set(Ipv4Addr::from(self.start + x));
+            }
+            return Some((
+                Ipv4Addr::from(self.start + first),
+                Ipv4Addr::from(self.start + last),
+            ));
+        }
+        None
+    }
+
     /// The first clear bit in `[from, to)`.
     fn first_clear(&self, from: u32, to: u32) -> Option<u32> {
         let mut i = from;
@@ -150,5 +183,23 @@ mod tests {
         assert_eq!(a, Ipv4Addr::new(198, 18, 0, 1));
         let mut p = pool(3);
         assert_eq!(p.next_free(|_| false), None);
+    }
+
+    #[test]
+    fn lends_runs_of_free_addresses_from_the_end() {
+        let mut p = pool(100);
+        // Half of what is free at most, from the end.
+        let (a, b) = p.take_free_run(64).unwrap();
+        assert_eq!(
+            (a, b),
+            (Ipv4Addr::new(198, 18, 0, 50), Ipv4Addr::new(198, 18, 0, 99))
+        );
+        let (a, b) = p.take_free_run(64).unwrap();
+        assert_eq!(
+            (a, b),
+            (Ipv4Addr::new(198, 18, 0, 25), Ipv4Addr::new(198, 18, 0, 49))
+        );
+        while p.next_free(|_| true).map(|a| p.set(a)).is_some() {}
+        assert_eq!(p.take_free_run(64), None);
     }
 }

@@ -4,7 +4,7 @@
 use super::client::ClientView;
 use super::reply::{ReplyKind, ReplySpec, build_reply};
 use super::select::{reply_destination, select_subnet};
-use super::shard::ShardV4;
+use super::shard::{ShardNote, ShardV4};
 use super::stats::Counter;
 use super::{Context, Reply};
 use std::net::Ipv4Addr;
@@ -25,10 +25,33 @@ impl ShardV4 {
         ctx: &Context<'_>,
         out: &mut [u8],
     ) -> Option<Reply> {
-        self.stats.bump(Counter::Received);
+        self.handle_inner(now, payload, ctx, out, true)
+    }
+
+    /// `handle` for a message another shard rerouted here (see `take_reroute`): it is
+    /// processed here whatever it names, so it can never bounce back.
+    pub fn handle_rerouted(
+        &mut self,
+        now: u64,
+        payload: &[u8],
+        ctx: &Context<'_>,
+        out: &mut [u8],
+    ) -> Option<Reply> {
+        self.handle_inner(now, payload, ctx, out, false)
+    }
+
+    fn handle_inner(
+        &mut self,
+        now: u64,
+        payload: &[u8],
+        ctx: &Context<'_>,
+        out: &mut [u8],
+        may_reroute: bool,
+    ) -> Option<Reply> {
         let pkt = match Packet::new_checked(payload) {
             Ok(p) => p,
             Err(e) => {
+                self.stats.bump(Counter::Received);
                 self.stats.bump(Counter::ParseFailed);
                 self.stats.bump(Counter::ReceiveDrop);
                 log::debug!("dropped malformed DHCPv4 packet from {}: {e}", ctx.src);
@@ -36,6 +59,7 @@ impl ShardV4 {
             }
         };
         let Some(msg_type) = pkt.options().message_type() else {
+            self.stats.bump(Counter::Received);
             self.stats.bump(Counter::ParseFailed);
             self.stats.bump(Counter::ReceiveDrop);
             log::debug!(
@@ -44,12 +68,19 @@ impl ShardV4 {
             );
             return None;
         };
+        let client = ClientView::read(&pkt);
+        if may_reroute && self.part.count > 1 {
+            self.reroute = self.reroute_target(&pkt, &client, msg_type);
+            if self.reroute.is_some() {
+                return None;
+            }
+        }
+        self.stats.bump(Counter::Received);
         self.count_received(msg_type);
         if pkt.op() != BOOTREQUEST || !self.enabled {
             self.stats.bump(Counter::ReceiveDrop);
             return None;
         }
-        let client = ClientView::read(&pkt);
         if client.chaddr.is_empty() && client.client_id.is_none() {
             // Nothing to key a lease on (Kea's sanity check drops these too).
             self.stats.bump(Counter::ReceiveDrop);
@@ -81,6 +112,48 @@ impl ShardV4 {
             });
         }
         reply
+    }
+
+    /// A message about an address whose lease (if any) can only be in the shard owning
+    /// that address's slice goes there: a renewal after lost state, or a release of a
+    /// lease that shard made. The client's own leases are always here.
+    fn reroute_target(
+        &self,
+        pkt: &Packet<'_>,
+        client: &ClientView,
+        t: MessageType,
+    ) -> Option<usize> {
+        let addr = match t {
+            MessageType::Request if client.server_id.is_none() => {
+                if pkt.ciaddr().is_unspecified() {
+                    client.requested_ip?
+                } else {
+                    pkt.ciaddr()
+                }
+            }
+            MessageType::Release => pkt.ciaddr(),
+            MessageType::Decline => client.requested_ip?,
+            _ => return None,
+        };
+        if self.leases.get(addr).is_some() {
+            return None;
+        }
+        let si = self.rt.subnet_containing(addr)?;
+        let cfg = &self.rt.subnets[si].cfg;
+        if self
+            .find_client_lease(
+                cfg.id,
+                client.chaddr.as_slice(),
+                client.client_id(),
+                cfg.match_client_id,
+            )
+            .is_some()
+            || self.in_my_slices(si, addr)
+            || self.foreign.contains(&u32::from(addr))
+        {
+            return None;
+        }
+        self.slice_owner(si, addr).filter(|o| *o != self.part.index)
     }
 
     fn count_received(&mut self, t: MessageType) {
@@ -408,27 +481,42 @@ impl ShardV4 {
         }
         // No address without a record: reuse one whose lease has expired. The scan
         // covers every lease, so after a fruitless one it waits for the next second.
-        if self.expired_scan_at[si] == now {
-            return None;
-        }
-        let found = self
-            .leases
-            .iter()
-            .filter(|l| l.subnet_id == subnet.cfg.id && l.expire() <= now)
-            .map(|l| l.address)
-            .find(|a| {
-                subnet.reserved_for(*a).is_none()
-                    && self.in_pool(si, *a)
-                    && !is_server_address(ctx, *a)
+        let found = if self.expired_scan_at[si] == now {
+            None
+        } else {
+            let found = self
+                .leases
+                .iter()
+                .filter(|l| l.subnet_id == subnet.cfg.id && l.expire() <= now)
+                .map(|l| l.address)
+                .find(|a| {
+                    subnet.reserved_for(*a).is_none()
+                        && self.in_pool(si, *a)
+                        && !is_server_address(ctx, *a)
+                });
+            if found.is_none() {
+                self.expired_scan_at[si] = now;
+            }
+            found
+        };
+        // Dry: ask a peer to lend a range, so the client's next try succeeds. One
+        // request at a time: a lend (or a new second) allows the next.
+        if found.is_none() && self.part.count > 1 && self.borrow_asked[si] < now {
+            self.borrow_asked[si] = now;
+            self.notes.push(ShardNote::Borrow {
+                subnet_id: subnet.cfg.id,
             });
-        if found.is_none() {
-            self.expired_scan_at[si] = now;
         }
         found
     }
 
+    /// Whether `addr` lies in one of the subnet's configured pools (any shard's slice).
     fn in_pool(&self, si: usize, addr: Ipv4Addr) -> bool {
-        self.pools[si].iter().any(|p| p.contains(addr))
+        self.rt.subnets[si]
+            .cfg
+            .pools
+            .iter()
+            .any(|p| p.contains(addr))
     }
 
     /// Whether `addr` may be leased to `client` in subnet `si` right now.
@@ -455,7 +543,13 @@ impl ShardV4 {
             }
         }
         match self.leases.get(addr) {
-            None => true,
+            // Without a record here the address must be this shard's to give: in its
+            // slices and not held by a peer (a reserved address goes to its client only).
+            None => {
+                !self.foreign.contains(&u32::from(addr))
+                    && (reservation.is_some_and(|r| subnet.reserved_for(addr) == Some(r))
+                        || self.in_my_slices(si, addr))
+            }
             Some(l) => {
                 let active = l.expire() > now && l.state != LeaseState::ExpiredReclaimed;
                 !active
