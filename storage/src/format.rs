@@ -43,6 +43,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::Ident;
 use crate::lease::{Lease4, LeaseState, Record};
 
 pub(crate) const MAGIC: [u8; 8] = *b"XDHCPLOG";
@@ -361,10 +362,10 @@ fn decode_lease4(r: &mut Reader<'_>) -> Result<Lease4, String> {
     let subnet_id = r.u32()?;
     let valid_lifetime = r.u32()?;
     let cltt = r.u64()?;
-    let hwaddr = r.var16()?.to_vec();
+    let hwaddr = Ident::new(r.var16()?);
     let client_id = r.var16()?;
     let client_id = if flags & FLAG_CLIENT_ID != 0 {
-        Some(client_id.to_vec())
+        Some(Ident::new(client_id))
     } else if client_id.is_empty() {
         None
     } else {
@@ -461,9 +462,9 @@ mod tests {
     fn lease() -> Lease4 {
         Lease4 {
             address: Ipv4Addr::new(192, 0, 2, 7),
-            hwaddr: vec![1, 2, 3, 4, 5, 6],
+            hwaddr: vec![1, 2, 3, 4, 5, 6].into(),
             htype: 1,
-            client_id: Some(vec![1, 1, 2, 3, 4, 5, 6]),
+            client_id: Some(vec![1, 1, 2, 3, 4, 5, 6].into()),
             subnet_id: 42,
             valid_lifetime: 3600,
             cltt: 1_700_000_000,
@@ -569,7 +570,7 @@ mod tests {
     fn oversize_fields_rejected_and_buffer_untouched() {
         let mut buf = vec![0xaa];
         let mut l = lease();
-        l.hwaddr = vec![0; 65536];
+        l.hwaddr = vec![0; 65536].into();
         let e = encode_record(&mut buf, 1, &Record::Lease4(l)).unwrap_err();
         assert_eq!(e.field, "hwaddr");
         assert_eq!(buf, [0xaa]);

@@ -66,9 +66,9 @@ mod tests {
     fn writes_kea_rows() {
         let lease = Lease4 {
             address: Ipv4Addr::new(192, 0, 2, 10),
-            hwaddr: vec![0x0a, 0x1b, 0, 1, 2, 3],
+            hwaddr: vec![0x0a, 0x1b, 0, 1, 2, 3].into(),
             htype: 1,
-            client_id: Some(vec![1, 0x0a, 0x1b]),
+            client_id: Some(vec![1, 0x0a, 0x1b].into()),
             subnet_id: 7,
             valid_lifetime: 3600,
             cltt: 1_000_000,

@@ -1,5 +1,6 @@
 //! The lease types the log stores.
 
+use crate::Ident;
 use std::net::Ipv4Addr;
 
 /// One IPv4 lease, field for field what Kea's memfile keeps, so CSV
@@ -8,10 +9,10 @@ use std::net::Ipv4Addr;
 pub struct Lease4 {
     pub address: Ipv4Addr,
     /// May be empty (declined leases have no owner).
-    pub hwaddr: Vec<u8>,
+    pub hwaddr: Ident,
     /// ARP hardware type; 1 = Ethernet.
     pub htype: u8,
-    pub client_id: Option<Vec<u8>>,
+    pub client_id: Option<Ident>,
     pub subnet_id: u32,
     pub valid_lifetime: u32,
     /// Client last transaction time, Unix seconds.

@@ -153,20 +153,40 @@ impl LeaseLog {
     /// appended before, 0 if none). If any record is too large nothing is
     /// written.
     pub fn append(&mut self, records: &[Record]) -> Result<u64, StorageError> {
+        self.append_refs(records.iter().map(|r| match r {
+            Record::Lease4(l) => RecordRef::Lease4(l),
+            Record::Delete4 { address, at } => RecordRef::Delete4 {
+                address: *address,
+                at: *at,
+            },
+        }))
+    }
+
+    /// [`append`](Self::append) for records borrowed from where they live (the shard's
+    /// lease table), so persisting a batch copies nothing but the encoded bytes.
+    pub fn append_refs<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = RecordRef<'a>>,
+    ) -> Result<u64, StorageError> {
         if self.poisoned {
             return Err(StorageError::Poisoned {
                 path: self.path.clone(),
             });
         }
-        if records.is_empty() {
-            return Ok(self.next_seq - 1);
-        }
         self.buf.clear();
         let mut seq = self.next_seq;
         for record in records {
-            format::encode_record(&mut self.buf, seq, record)
-                .map_err(|e| too_large(&self.path, e))?;
+            let encoded = match record {
+                RecordRef::Lease4(l) => format::encode_lease4_record(&mut self.buf, seq, l),
+                RecordRef::Delete4 { address, at } => {
+                    format::encode_record(&mut self.buf, seq, &Record::Delete4 { address, at })
+                }
+            };
+            encoded.map_err(|e| too_large(&self.path, e))?;
             seq += 1;
+        }
+        if seq == self.next_seq {
+            return Ok(self.next_seq - 1);
         }
         self.write_buf()?;
         self.next_seq = seq;
@@ -540,6 +560,13 @@ fn sync_dir(path: &Path) -> Result<(), StorageError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StorageError::io(dir, e))
+}
+
+/// A record to append, borrowing its lease.
+#[derive(Debug, Clone, Copy)]
+pub enum RecordRef<'a> {
+    Lease4(&'a Lease4),
+    Delete4 { address: Ipv4Addr, at: u64 },
 }
 
 /// Merges the replays of several logs (one per shard) into one lease set. For each

@@ -10,11 +10,13 @@
 
 mod error;
 pub mod format;
+mod ident;
 pub mod kea_csv;
 mod lease;
 mod lease_log;
 
 pub use error::StorageError;
 pub use format::{FORMAT_VERSION, LogHeader, MAX_RECORD_BODY};
+pub use ident::{INLINE_IDENT, Ident};
 pub use lease::{Lease4, LeaseState, Record};
-pub use lease_log::{CutReport, LeaseLog, Replay, merge_replays, read_log};
+pub use lease_log::{CutReport, LeaseLog, RecordRef, Replay, merge_replays, read_log};

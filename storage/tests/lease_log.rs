@@ -20,12 +20,12 @@ const HEADER_LEN: u64 = 64;
 fn lease(n: u32) -> Lease4 {
     Lease4 {
         address: Ipv4Addr::from(0x0a00_0000 + n),
-        hwaddr: vec![0, 0x16, 0x3e, 0, (n >> 8) as u8, n as u8],
+        hwaddr: vec![0, 0x16, 0x3e, 0, (n >> 8) as u8, n as u8].into(),
         htype: 1,
         client_id: if n % 3 == 0 {
             None
         } else {
-            Some(vec![1, n as u8])
+            Some(vec![1, n as u8].into())
         },
         subnet_id: n % 7,
         valid_lifetime: 3600 + n,
@@ -149,7 +149,7 @@ prop_compose! {
     ) -> Lease4 {
         Lease4 {
             address: Ipv4Addr::from(addr),
-            hwaddr, htype, client_id, subnet_id, valid_lifetime, cltt,
+            hwaddr: hwaddr.into(), htype, client_id: client_id.map(Into::into), subnet_id, valid_lifetime, cltt,
             fqdn_fwd, fqdn_rev, hostname, state, user_context,
         }
     }
@@ -200,9 +200,9 @@ fn maximum_size_lease_round_trips() {
     let big16 = vec![0xee; u16::MAX as usize];
     let mut l = Lease4 {
         address: Ipv4Addr::BROADCAST,
-        hwaddr: big16.clone(),
+        hwaddr: big16.clone().into(),
         htype: u8::MAX,
-        client_id: Some(big16.clone()),
+        client_id: Some(big16.clone().into()),
         subnet_id: u32::MAX,
         valid_lifetime: u32::MAX,
         cltt: u64::MAX,
@@ -239,7 +239,7 @@ fn maximum_size_lease_round_trips() {
         "{err}"
     );
     let mut wide = lease(1);
-    wide.hwaddr = vec![0; 65536];
+    wide.hwaddr = vec![0; 65536].into();
     let err = log.append_one(&Record::Lease4(wide)).unwrap_err();
     assert!(
         matches!(
@@ -269,7 +269,7 @@ fn replay_semantics() {
     let updated = Lease4 {
         valid_lifetime: 7,
         state: LeaseState::Declined,
-        hwaddr: Vec::new(),
+        hwaddr: Default::default(),
         ..lease(1)
     };
     let records = vec![
@@ -648,7 +648,7 @@ fn merging_shard_logs_orders_by_time_and_prefers_leases_on_ties() {
     .unwrap();
     let mut l2b = l2.clone();
     l2b.cltt = 150;
-    l2b.hwaddr = vec![9, 9, 9, 9, 9, 9];
+    l2b.hwaddr = vec![9, 9, 9, 9, 9, 9].into();
     let mut l1old = l1.clone();
     l1old.cltt = 50;
     lb.append(&[Record::Lease4(l2b.clone()), Record::Lease4(l1old)])

@@ -3,36 +3,31 @@
 
 use hashbrown::HashMap;
 use std::net::Ipv4Addr;
-use xdhcp_storage::{Lease4, LeaseState};
-
-/// The longest identity key: subnet id (4 bytes), a kind byte, and a 255-byte identifier.
-const KEY_CAP: usize = 4 + 1 + 255;
+use xdhcp_storage::{Ident, Lease4, LeaseState};
 
 /// Which identity an index key was built from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum IdKind {
     HwAddr = 1,
     ClientId = 2,
 }
 
-/// A stack-built index key `subnet-id | kind | identifier`, so lookups never allocate.
-pub struct IdKey {
-    buf: [u8; KEY_CAP],
-    len: usize,
+/// An index key: subnet, identity kind and the identity, stored inline (see `Ident`), so
+/// neither lookups nor inserts of ordinary clients allocate.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct IdKey {
+    subnet_id: u32,
+    kind: IdKind,
+    id: Ident,
 }
 
 impl IdKey {
-    pub fn new(subnet_id: u32, kind: IdKind, id: &[u8]) -> IdKey {
-        let mut buf = [0u8; KEY_CAP];
-        buf[..4].copy_from_slice(&subnet_id.to_be_bytes());
-        buf[4] = kind as u8;
-        let n = id.len().min(255);
-        buf[5..5 + n].copy_from_slice(&id[..n]);
-        IdKey { buf, len: 5 + n }
-    }
-
-    pub fn as_slice(&self) -> &[u8] {
-        &self.buf[..self.len]
+    fn new(subnet_id: u32, kind: IdKind, id: &[u8]) -> IdKey {
+        IdKey {
+            subnet_id,
+            kind,
+            id: Ident::new(id),
+        }
     }
 }
 
@@ -40,7 +35,7 @@ impl IdKey {
 #[derive(Default)]
 pub struct LeaseTable {
     by_addr: HashMap<u32, Lease4>,
-    by_id: HashMap<Box<[u8]>, u32>,
+    by_id: HashMap<IdKey, u32>,
 }
 
 impl LeaseTable {
@@ -49,6 +44,15 @@ impl LeaseTable {
             by_addr: HashMap::with_capacity(n),
             by_id: HashMap::with_capacity(n * 2),
         }
+    }
+
+    /// Makes room for `total` leases, so the table does not grow (reallocate) while
+    /// clients arrive.
+    pub fn reserve_total(&mut self, total: usize) {
+        self.by_addr
+            .reserve(total.saturating_sub(self.by_addr.len()));
+        self.by_id
+            .reserve((2 * total).saturating_sub(self.by_id.len()));
     }
 
     pub fn len(&self) -> usize {
@@ -65,7 +69,7 @@ impl LeaseTable {
             return None;
         }
         let key = IdKey::new(subnet_id, kind, id);
-        let addr = *self.by_id.get(key.as_slice())?;
+        let addr = *self.by_id.get(&key)?;
         self.by_addr.get(&addr)
     }
 
@@ -116,11 +120,11 @@ impl LeaseTable {
         let addr = u32::from(lease.address);
         if !lease.hwaddr.is_empty() {
             let key = IdKey::new(lease.subnet_id, IdKind::HwAddr, &lease.hwaddr);
-            self.by_id.insert(key.as_slice().into(), addr);
+            self.by_id.insert(key, addr);
         }
         if let Some(cid) = lease.client_id.as_deref().filter(|c| !c.is_empty()) {
             let key = IdKey::new(lease.subnet_id, IdKind::ClientId, cid);
-            self.by_id.insert(key.as_slice().into(), addr);
+            self.by_id.insert(key, addr);
         }
     }
 
@@ -128,14 +132,14 @@ impl LeaseTable {
         let addr = u32::from(lease.address);
         if !lease.hwaddr.is_empty() {
             let key = IdKey::new(lease.subnet_id, IdKind::HwAddr, &lease.hwaddr);
-            if self.by_id.get(key.as_slice()) == Some(&addr) {
-                self.by_id.remove(key.as_slice());
+            if self.by_id.get(&key) == Some(&addr) {
+                self.by_id.remove(&key);
             }
         }
         if let Some(cid) = lease.client_id.as_deref().filter(|c| !c.is_empty()) {
             let key = IdKey::new(lease.subnet_id, IdKind::ClientId, cid);
-            if self.by_id.get(key.as_slice()) == Some(&addr) {
-                self.by_id.remove(key.as_slice());
+            if self.by_id.get(&key) == Some(&addr) {
+                self.by_id.remove(&key);
             }
         }
     }

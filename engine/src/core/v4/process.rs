@@ -9,7 +9,7 @@ use super::stats::Counter;
 use super::{Context, Reply};
 use std::net::Ipv4Addr;
 use xdhcp_config::IdentifierType;
-use xdhcp_storage::{Lease4, LeaseState};
+use xdhcp_storage::{Ident, Lease4, LeaseState};
 use xdhcp_wire::dhcpv4::{MessageType, Packet};
 
 /// BOOTREQUEST: only requests from clients are served.
@@ -371,7 +371,7 @@ impl ShardV4 {
         let _ = pkt;
         let declined = Lease4 {
             address: addr,
-            hwaddr: Vec::new(),
+            hwaddr: Ident::EMPTY,
             htype: 1,
             client_id: None,
             subnet_id: lease.subnet_id,
@@ -585,9 +585,9 @@ impl ShardV4 {
             .unwrap_or_default();
         let lease = Lease4 {
             address: addr,
-            hwaddr: client.chaddr.as_slice().to_vec(),
+            hwaddr: Ident::new(client.chaddr.as_slice()),
             htype: client.htype,
-            client_id: client.client_id().map(<[u8]>::to_vec),
+            client_id: client.client_id().map(Ident::new),
             subnet_id: subnet.cfg.id,
             valid_lifetime: subnet.cfg.valid_lifetime,
             cltt: now,

@@ -143,6 +143,11 @@ impl ShardV4 {
                 )
             })
             .collect();
+        // Room for a lease per address of this shard's slices (bounded: a /8 pool
+        // would otherwise reserve more than it will ever use).
+        let addresses: u64 = self.pools.iter().flatten().map(|p| p.size()).sum();
+        self.leases
+            .reserve_total(addresses.min(MAX_PRESIZED_LEASES) as usize);
         self.exhausted_warned = vec![0; rt.subnets.len()];
         self.expired_scan_at = vec![u64::MAX; rt.subnets.len()];
         self.borrow_asked = vec![0; rt.subnets.len()];
@@ -372,6 +377,9 @@ impl ShardV4 {
         }
     }
 }
+
+/// The most leases the table makes room for in advance.
+const MAX_PRESIZED_LEASES: u64 = 1 << 22;
 
 /// The most addresses lent to a dry peer at once.
 const LEND_MAX: u32 = 64;
