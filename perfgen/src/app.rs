@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use clap::Parser;
 
-use crate::cli::{Cli, MaxDrops, TransportKind, parse_hex, parse_mac, parse_max_drops};
+use crate::cli::{Cli, MaxDrops, TransportKind, XdpModeArg, parse_hex, parse_mac, parse_max_drops};
 use crate::core::{Core, CoreConfig, PH_FIRST, PH_RELEASE, PH_RENEW, PH_SECOND, Proto};
 use crate::pacer::{Nanos, Pacer, SEC};
 use crate::report::{LatSummary, PhaseReport, Report, cpu_times};
@@ -12,11 +12,13 @@ use crate::run::{
     AckWriter, Clock, ExitReason, MonoClock, RunOptions, install_signal_handlers, run,
 };
 use crate::search::Search;
+use crate::transport::afxdp::AfXdpTransport;
 use crate::transport::packet::PacketTransport;
 use crate::transport::udp::UdpTransport;
 use crate::transport::{RxBatch, Transport, TxBatch};
 use crate::v4::{V4, V4Options};
 use crate::v6::{MAX_DUID, V6, V6Options, duid_ll};
+use xdhcp_ebpf::AttachMode;
 
 /// Exit status: bad command line.
 pub const EXIT_USAGE: i32 = 2;
@@ -195,6 +197,8 @@ pub fn make_report<P: Proto>(
         locallimit: core.locallimit,
         unparsed: core.unparsed,
         notes: Vec::new(),
+        transport_detail: String::new(),
+        transport_counters: Vec::new(),
     }
 }
 
@@ -302,12 +306,11 @@ fn run_cli(cli: &Cli) -> Outcome {
         );
     };
     let mut notes = plan.notes.clone();
-    let l2 = cli.transport != TransportKind::Udp;
+    let l2 = cli.transport.is_l2();
     let (transport, giaddr): (Box<dyn Transport>, Option<Ipv4Addr>) = if l2 {
-        notes.push("note: AF_XDP is not available yet; using an AF_PACKET socket (layer 2)".into());
-        match PacketTransport::new(local, false, None) {
-            Ok(t) => (Box::new(t), None),
-            Err(e) => return Outcome::Error(e.to_string()),
+        match open_l2(cli, local, false, None, mac, &mut notes) {
+            Ok(t) => (t, None),
+            Err(e) => return Outcome::Error(e),
         }
     } else {
         let lip = match local.parse::<Ipv4Addr>() {
@@ -357,6 +360,58 @@ fn run_cli(cli: &Cli) -> Outcome {
     drive(cli, &plan, proto, transport, 4)
 }
 
+/// The XDP attach mode `--xdp-mode` asks for.
+pub fn attach_mode(m: XdpModeArg) -> AttachMode {
+    match m {
+        XdpModeArg::Native => AttachMode::Native,
+        XdpModeArg::Generic => AttachMode::Generic,
+        XdpModeArg::Auto => AttachMode::Auto,
+    }
+}
+
+/// The note printed when `--transport l2|auto` cannot use AF_XDP.
+pub fn fallback_note(ifname: &str, why: &str) -> String {
+    format!("note: AF_XDP unavailable on {ifname} ({why}); using an AF_PACKET socket (layer 2)")
+}
+
+/// Opens the layer-2 transport `--transport` asks for on interface
+/// `ifname`: AF_XDP (`afxdp`), the packet socket (`packet`), or AF_XDP
+/// falling back to the packet socket with one note saying why (`l2`,
+/// `auto`).
+fn open_l2(
+    cli: &Cli,
+    ifname: &str,
+    v6: bool,
+    dst6: Option<Ipv6Addr>,
+    mac: [u8; 6],
+    notes: &mut Vec<String>,
+) -> Result<Box<dyn Transport>, String> {
+    let packet = || -> Result<Box<dyn Transport>, String> {
+        let mut t = PacketTransport::new(ifname, v6, dst6).map_err(|e| e.to_string())?;
+        t.set_clients(mac, cli.clients);
+        Ok(Box::new(t))
+    };
+    let afxdp = || {
+        AfXdpTransport::open(ifname, v6, dst6, attach_mode(cli.xdp_mode)).map(|mut t| {
+            t.set_clients(mac, cli.clients);
+            Box::new(t) as Box<dyn Transport>
+        })
+    };
+    match cli.transport {
+        TransportKind::Packet => packet(),
+        TransportKind::Afxdp => afxdp().map_err(|e| format!("AF_XDP on {ifname}: {e}")),
+        _ => match afxdp() {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                let why = e.to_string();
+                let t = packet().map_err(|p| format!("AF_XDP unavailable ({why}); {p}"))?;
+                notes.push(fallback_note(ifname, &why));
+                Ok(t)
+            }
+        },
+    }
+}
+
 fn run_v6(cli: &Cli, plan: &Plan) -> Outcome {
     let mac = match base_mac(cli) {
         Ok(m) => m,
@@ -392,16 +447,10 @@ fn run_v6(cli: &Cli, plan: &Plan) -> Outcome {
             Err(_) => return Outcome::Usage(format!("bad server address {s:?}")),
         },
     };
-    let (transport, relay): (Box<dyn Transport>, Option<Ipv6Addr>) = if cli.transport
-        != TransportKind::Udp
-    {
-        notes.push("note: AF_XDP is not available yet; using an AF_PACKET socket (layer 2)".into());
-        match PacketTransport::new(local, true, server_ip) {
-            Ok(mut t) => {
-                t.set_clients(mac, cli.clients);
-                (Box::new(t), None)
-            }
-            Err(e) => return Outcome::Error(e.to_string()),
+    let (transport, relay): (Box<dyn Transport>, Option<Ipv6Addr>) = if cli.transport.is_l2() {
+        match open_l2(cli, local, true, server_ip, mac, &mut notes) {
+            Ok(t) => (t, None),
+            Err(e) => return Outcome::Error(e),
         }
     } else {
         let Ok(lip) = local.parse::<Ipv6Addr>() else {
@@ -541,6 +590,10 @@ fn drive<P: Proto>(
             Err(e) => return Outcome::Error(format!("I/O: {e}")),
         };
         report = make_report(&core, family, tname, reason.line(), clock.now());
+    }
+    if let Some(st) = transport.stats() {
+        report.transport_detail = st.detail;
+        report.transport_counters = st.counters;
     }
     if let Some(path) = &cli.chart {
         let title = format!(

@@ -8,9 +8,32 @@ use clap::{Parser, ValueEnum};
 pub enum TransportKind {
     /// Relay mode over plain UDP (perfdhcp's way).
     Udp,
-    /// Whole Ethernet frames on an interface (AF_PACKET).
+    /// Whole Ethernet frames on an interface: AF_XDP when the XDP program
+    /// attaches, else an AF_PACKET socket (with a note saying why).
     L2,
-    /// Best layer-2 transport available (AF_XDP later; AF_PACKET now).
+    /// Same as l2: the best layer-2 transport available.
+    Auto,
+    /// Layer 2 through AF_XDP only (an error when it cannot attach).
+    Afxdp,
+    /// Layer 2 through an AF_PACKET socket only.
+    Packet,
+}
+
+impl TransportKind {
+    /// Whether this is a layer-2 transport (whole frames on `-l IFACE`).
+    pub fn is_l2(self) -> bool {
+        self != TransportKind::Udp
+    }
+}
+
+/// Where the XDP program runs (`--xdp-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum XdpModeArg {
+    /// In the driver (fastest; not every driver can).
+    Native,
+    /// In the generic stack (works everywhere).
+    Generic,
+    /// Native, else generic.
     Auto,
 }
 
@@ -97,6 +120,9 @@ pub struct Cli {
     /// Packet transport.
     #[arg(long, value_enum, default_value_t = TransportKind::Udp)]
     pub transport: TransportKind,
+    /// Where the XDP program of the AF_XDP transport runs.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = XdpModeArg::Auto)]
+    pub xdp_mode: XdpModeArg,
     /// Max outstanding exchanges when -r is absent.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub window: usize,
@@ -201,6 +227,19 @@ mod tests {
         let c = Cli::try_parse_from(["perfgen", "-6", "-e", "address-and-prefix", "all"]).unwrap();
         assert!(c.v6);
         assert!(Cli::try_parse_from(["perfgen", "-4", "-6"]).is_err());
+        let c = Cli::try_parse_from(["perfgen", "--transport", "afxdp", "-l", "eth0"]).unwrap();
+        assert_eq!(
+            (c.transport, c.xdp_mode),
+            (TransportKind::Afxdp, XdpModeArg::Auto)
+        );
+        let c = Cli::try_parse_from(["perfgen", "--transport", "packet", "--xdp-mode", "generic"])
+            .unwrap();
+        assert_eq!(
+            (c.transport, c.xdp_mode),
+            (TransportKind::Packet, XdpModeArg::Generic)
+        );
+        assert!(c.transport.is_l2() && !TransportKind::Udp.is_l2());
+        assert!(Cli::try_parse_from(["perfgen", "--xdp-mode", "offload"]).is_err());
         assert!(Cli::try_parse_from(["perfgen", "-r", "x"]).is_err());
     }
 

@@ -131,6 +131,10 @@ pub struct Report {
     pub unparsed: u64,
     /// Extra lines (notes).
     pub notes: Vec<String>,
+    /// How the transport ran (e.g. AF_XDP mode and queues); may be empty.
+    pub transport_detail: String,
+    /// The transport's own counters (AF_XDP socket drops, ...).
+    pub transport_counters: Vec<(String, u64)>,
 }
 
 impl Report {
@@ -207,6 +211,21 @@ impl Report {
                 self.locallimit,
                 self.unparsed
             );
+        }
+        if extended.contains('i') {
+            let _ = write!(o, "transport: {}", self.transport);
+            if !self.transport_detail.is_empty() {
+                let _ = write!(o, ", {}", self.transport_detail);
+            }
+            let _ = writeln!(o);
+            if !self.transport_counters.is_empty() {
+                let c: Vec<String> = self
+                    .transport_counters
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                let _ = writeln!(o, "transport counters: {}", c.join(", "));
+            }
         }
         let _ = writeln!(o);
         for p in &self.phases {
@@ -302,6 +321,10 @@ impl Report {
             "cpu_us_per_exchange": r3(self.cpu_us_per_exchange()),
             "exit_reason": self.exit_reason,
             "max_rate_search": search,
+            "transport_detail": self.transport_detail,
+            "transport_counters": self.transport_counters.iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect::<serde_json::Map<String, Value>>(),
         })
     }
 }
@@ -491,6 +514,27 @@ mod tests {
         let v = r.json();
         assert!(v["max_rate_search"].is_null());
         assert!(v["target_rate"].is_null());
+    }
+
+    #[test]
+    fn transport_counters_in_extended_text_and_json() {
+        let mut r = sample();
+        r.transport = "afxdp".into();
+        r.transport_detail = "AF_XDP on vc (XDP native mode, copy mode, queue 0)".into();
+        r.transport_counters = vec![("xsk_rx_dropped".into(), 0), ("xsk_rx_ring_full".into(), 3)];
+        let t = r.text("i");
+        assert!(
+            t.contains("transport: afxdp, AF_XDP on vc (XDP native mode, copy mode, queue 0)\n"),
+            "{t}"
+        );
+        assert!(t.contains("transport counters: xsk_rx_dropped 0, xsk_rx_ring_full 3\n"));
+        assert!(!r.text("").contains("transport counters"));
+        let v = r.json();
+        assert_eq!(v["transport"], "afxdp");
+        assert_eq!(v["transport_counters"]["xsk_rx_ring_full"], 3);
+        assert!(v["transport_detail"].as_str().unwrap().contains("native"));
+        // the perfdhcp-style parse is unaffected
+        assert_eq!(perfdhcp_parse(&t).len(), 2);
     }
 
     #[test]

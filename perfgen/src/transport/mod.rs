@@ -1,9 +1,11 @@
 //! Packet I/O behind one small trait, so the sans-I/O core never sees a
-//! socket. Implementations: plain UDP (relay mode), AF_PACKET (layer 2) and
-//! an in-memory loop for tests. An AF_XDP transport fits the same trait.
+//! socket. Implementations: plain UDP (relay mode), layer 2 through AF_XDP
+//! or an AF_PACKET socket (sharing their framing, [`packet::L2Framing`]), and
+//! an in-memory loop for tests.
 
 use std::io;
 
+pub mod afxdp;
 pub mod packet;
 pub mod udp;
 
@@ -71,6 +73,10 @@ impl TxBatch {
         self.lens[self.n] = payload_len;
         self.macs[self.n] = mac;
         self.n += 1;
+    }
+    /// Client MAC of packet `i`.
+    pub fn mac(&self, i: usize) -> [u8; 6] {
+        self.macs[i]
     }
     /// Payload of packet `i`.
     pub fn payload(&self, i: usize) -> &[u8] {
@@ -196,29 +202,56 @@ pub trait Transport {
     fn recv(&mut self, rx: &mut RxBatch) -> io::Result<usize>;
     /// Waits until something can be received or `timeout_ns` passed.
     fn wait(&mut self, timeout_ns: u64) -> io::Result<()>;
+    /// What the transport is and its own counters, for the extended report
+    /// (read once, at the end of a run).
+    fn stats(&mut self) -> Option<TransportStats> {
+        None
+    }
+}
+
+/// A transport's description and counters for the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransportStats {
+    /// One line: how the transport runs (e.g. XDP mode and queues).
+    pub detail: String,
+    /// Named counters (drops, foreign frames, ...).
+    pub counters: Vec<(String, u64)>,
 }
 
 /// ppoll on one descriptor with nanosecond timeout.
 pub(crate) fn poll_fd(fd: i32, events: i16, timeout_ns: u64) -> io::Result<bool> {
-    let mut p = libc::pollfd {
+    let mut p = [libc::pollfd {
         fd,
         events,
         revents: 0,
-    };
+    }];
+    poll_fds(&mut p, timeout_ns).map(|n| n > 0)
+}
+
+/// ppoll on several descriptors with nanosecond timeout; returns how many
+/// are ready (their `revents` say which), 0 on timeout or signal.
+pub(crate) fn poll_fds(fds: &mut [libc::pollfd], timeout_ns: u64) -> io::Result<usize> {
     let ts = libc::timespec {
         tv_sec: (timeout_ns / 1_000_000_000) as libc::time_t,
         tv_nsec: (timeout_ns % 1_000_000_000) as libc::c_long,
     };
-    // SAFETY: p and ts are valid for the call; no signal mask given.
-    let r = unsafe { libc::ppoll(&mut p, 1, &ts, std::ptr::null()) };
+    // SAFETY: fds and ts are valid for the call; no signal mask given.
+    let r = unsafe {
+        libc::ppoll(
+            fds.as_mut_ptr(),
+            fds.len() as libc::nfds_t,
+            &ts,
+            std::ptr::null(),
+        )
+    };
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(false);
+            return Ok(0);
         }
         return Err(e);
     }
-    Ok(r > 0)
+    Ok(r as usize)
 }
 
 /// sendmmsg of `iov`-described packets on `fd` to an optional fixed address;

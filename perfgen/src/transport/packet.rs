@@ -3,6 +3,9 @@
 //! port (68 / 546) through, so the socket does not see all traffic. The
 //! interface is put in promiscuous mode so unicast replies to the simulated
 //! clients' MACs arrive too.
+//!
+//! The framing ([`L2Framing`]) and the socket set-up ([`open_packet_socket`])
+//! are shared with the AF_XDP transport (`afxdp.rs`).
 
 use std::ffi::CString;
 use std::io;
@@ -12,15 +15,15 @@ use xdhcp_wire::checksum;
 use xdhcp_wire::frame::{parse_udp4, udp4_header_len, write_udp4};
 
 use super::{
-    Fd, RxBatch, Transport, TxBatch, big_buffers, poll_fd, recvmmsg_batch, sendmmsg_all,
-    setsockopt_int,
+    Fd, RxBatch, Transport, TransportStats, TxBatch, big_buffers, poll_fd, recvmmsg_batch,
+    sendmmsg_all, setsockopt_int,
 };
 
 /// Ethernet + IPv6 + UDP header length.
 pub const UDP6_HEADER_LEN: usize = 14 + 40 + 8;
 
 const ETH_P_IP: u16 = 0x0800;
-const ETH_P_IPV6: u16 = 0x86dd;
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
 const PACKET_IGNORE_OUTGOING: i32 = 23;
 const PACKET_QDISC_BYPASS: i32 = 20;
 
@@ -190,45 +193,188 @@ pub fn parse_udp6(frame: &[u8], port: u16) -> Option<(usize, usize)> {
     Some((UDP6_HEADER_LEN, ulen - 8))
 }
 
-/// An AF_PACKET socket on one interface.
-pub struct PacketTransport {
-    fd: Fd,
+/// `ip6 and icmp6[0] == 135` (no extension headers): only Neighbor
+/// Solicitations, for the AF_XDP transport's ND side socket.
+pub fn bpf_ns() -> Vec<libc::sock_filter> {
+    vec![
+        op(0x28, 0, 0, 12),          // 0 ldh [12]
+        op(0x15, 0, 5, 0x86dd),      // 1 IPv6 else drop
+        op(0x30, 0, 0, 20),          // 2 ldb [20] next header
+        op(0x15, 0, 3, 58),          // 3 ICMPv6 else drop
+        op(0x30, 0, 0, 54),          // 4 ldb [54] type
+        op(0x15, 0, 1, 135),         // 5 NS -> accept else drop
+        op(0x06, 0, 0, 0x0004_0000), // 6 accept
+        op(0x06, 0, 0, 0),           // 7 drop
+    ]
+}
+
+/// The layer-2 framing both layer-2 transports (AF_PACKET and AF_XDP) use:
+/// headers written in front of the core's payload, replies recognised by
+/// their client port, Neighbor Solicitations for the simulated clients'
+/// link-local addresses answered.
+#[derive(Debug, Clone)]
+pub struct L2Framing {
     v6: bool,
-    /// IPv4 destination (broadcast unless a server address was given).
+    /// IPv4 destination (broadcast).
     dst4: Ipv4Addr,
     dst6: Ipv6Addr,
     eth_dst: [u8; 6],
     /// Simulated clients (base MAC as integer, count) for answering ND.
     clients: (u64, u64),
-    na: Vec<[u8; 86]>,
 }
 
-impl PacketTransport {
-    /// Opens the socket on `ifname` for v4 or v6 client traffic.
-    pub fn new(ifname: &str, v6: bool, dst6: Option<Ipv6Addr>) -> io::Result<PacketTransport> {
-        let cname = CString::new(ifname).map_err(|_| io::Error::other("bad interface name"))?;
-        // SAFETY: valid C string.
-        let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
-        if ifindex == 0 {
-            return Err(io::Error::other(format!("no interface {ifname:?}")));
-        }
-        // SAFETY: plain socket call; protocol 0 receives nothing until bind.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                0,
-            )
+impl L2Framing {
+    /// Framing for v4 (broadcast) or v6 (to `dst6`, default ff02::1:2).
+    pub fn new(v6: bool, dst6: Option<Ipv6Addr>) -> L2Framing {
+        let dst6 = dst6.unwrap_or(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2));
+        let eth_dst = if v6 {
+            let o = dst6.octets();
+            [0x33, 0x33, o[12], o[13], o[14], o[15]]
+        } else {
+            [0xff; 6]
         };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(io::Error::new(
-                e.kind(),
-                format!("AF_PACKET socket: {e} (layer-2 mode needs root / CAP_NET_RAW)"),
-            ));
+        L2Framing {
+            v6,
+            dst4: Ipv4Addr::BROADCAST,
+            dst6,
+            eth_dst,
+            clients: (0, 0),
         }
-        let fd = Fd(fd);
-        let filter = if v6 { bpf_v6() } else { bpf_v4() };
+    }
+
+    /// Whether this is DHCPv6 framing.
+    pub fn v6(&self) -> bool {
+        self.v6
+    }
+
+    /// The MACs of the simulated clients (v6: their link-local addresses
+    /// are answered in Neighbor Discovery).
+    pub fn set_clients(&mut self, base: [u8; 6], count: u32) {
+        let b = base.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+        self.clients = (b, u64::from(count));
+    }
+
+    /// Header bytes in front of each payload (Ethernet + IP + UDP).
+    pub fn headroom(&self) -> usize {
+        if self.v6 {
+            UDP6_HEADER_LEN
+        } else {
+            udp4_header_len(0)
+        }
+    }
+
+    /// The client UDP port replies arrive on (68 / 546).
+    pub fn client_port(&self) -> u16 {
+        if self.v6 { 546 } else { 68 }
+    }
+
+    /// Writes the headers in front of a `payload_len`-byte payload already
+    /// at [`Self::headroom`] in `buf`, from client `mac`; returns the frame
+    /// length.
+    pub fn write_headers(
+        &self,
+        buf: &mut [u8],
+        payload_len: usize,
+        mac: [u8; 6],
+    ) -> io::Result<usize> {
+        if self.v6 {
+            if buf.len() < UDP6_HEADER_LEN + payload_len {
+                return Err(io::Error::other("frame: no space"));
+            }
+            Ok(write_udp6(
+                buf,
+                self.eth_dst,
+                mac,
+                link_local(mac),
+                self.dst6,
+                546,
+                547,
+                payload_len,
+            ))
+        } else {
+            write_udp4(
+                buf,
+                self.eth_dst,
+                mac,
+                &[],
+                Ipv4Addr::UNSPECIFIED,
+                self.dst4,
+                68,
+                67,
+                payload_len,
+            )
+            .map_err(|e| io::Error::other(format!("frame: {e:?}")))
+        }
+    }
+
+    /// The DHCP payload (offset, length) of a received frame to the client
+    /// port, None for anything else.
+    pub fn reply_span(&self, raw: &[u8]) -> Option<(usize, usize)> {
+        if self.v6 {
+            parse_udp6(raw, 546)
+        } else {
+            let f = parse_udp4(raw).ok()?;
+            if f.dst_port != 68 {
+                return None;
+            }
+            let off = f.payload.as_ptr() as usize - raw.as_ptr() as usize;
+            Some((off, f.payload.len()))
+        }
+    }
+
+    /// If `raw` is a Neighbor Solicitation for a simulated client's
+    /// link-local address (v6 only), writes the answer into `out`.
+    pub fn answer_ns(&self, raw: &[u8], out: &mut [u8; 86]) -> bool {
+        if !self.v6 {
+            return false;
+        }
+        let (base, count) = self.clients;
+        let ours = |m: [u8; 6]| {
+            let v = m.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+            (v.wrapping_sub(base) & 0xffff_ffff_ffff) < count
+        };
+        answer_ns(raw, ours, out)
+    }
+}
+
+/// Index of interface `ifname` in this network namespace.
+pub fn ifindex(ifname: &str) -> io::Result<u32> {
+    let cname = CString::new(ifname).map_err(|_| io::Error::other("bad interface name"))?;
+    // SAFETY: valid C string.
+    let ifindex = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+    if ifindex == 0 {
+        return Err(io::Error::other(format!("no interface {ifname:?}")));
+    }
+    Ok(ifindex)
+}
+
+/// Opens a non-blocking AF_PACKET socket on `ifname` that puts the
+/// interface in promiscuous mode for as long as it lives (so unicast
+/// replies to the simulated clients' MACs arrive). With `bind_to`
+/// (ethertype, filter) it receives the frames the classic BPF filter
+/// accepts; without, it receives nothing (and can still send).
+pub(crate) fn open_packet_socket(
+    ifname: &str,
+    bind_to: Option<(u16, &[libc::sock_filter])>,
+) -> io::Result<(Fd, u32)> {
+    let ifindex = ifindex(ifname)?;
+    // SAFETY: plain socket call; protocol 0 receives nothing until bind.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_PACKET,
+            libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("AF_PACKET socket: {e} (layer-2 mode needs root / CAP_NET_RAW)"),
+        ));
+    }
+    let fd = Fd(fd);
+    if let Some((ethertype, filter)) = bind_to {
         let prog = libc::sock_fprog {
             len: filter.len() as u16,
             filter: filter.as_ptr() as *mut libc::sock_filter,
@@ -252,7 +398,7 @@ impl PacketTransport {
         // SAFETY: plain old data.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = if v6 { ETH_P_IPV6 } else { ETH_P_IP }.to_be();
+        sll.sll_protocol = ethertype.to_be();
         sll.sll_ifindex = ifindex as i32;
         // SAFETY: pointer to a live sockaddr_ll.
         let r = unsafe {
@@ -265,52 +411,71 @@ impl PacketTransport {
         if r < 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: plain old data.
-        let mut mr: libc::packet_mreq = unsafe { std::mem::zeroed() };
-        mr.mr_ifindex = ifindex as i32;
-        mr.mr_type = libc::PACKET_MR_PROMISC as u16;
-        // SAFETY: pointer to a live packet_mreq.
-        unsafe {
-            libc::setsockopt(
-                fd.0,
-                libc::SOL_PACKET,
-                libc::PACKET_ADD_MEMBERSHIP,
-                &mr as *const _ as *const libc::c_void,
-                std::mem::size_of::<libc::packet_mreq>() as libc::socklen_t,
-            );
+    }
+    // SAFETY: plain old data.
+    let mut mr: libc::packet_mreq = unsafe { std::mem::zeroed() };
+    mr.mr_ifindex = ifindex as i32;
+    mr.mr_type = libc::PACKET_MR_PROMISC as u16;
+    // SAFETY: pointer to a live packet_mreq.
+    unsafe {
+        libc::setsockopt(
+            fd.0,
+            libc::SOL_PACKET,
+            libc::PACKET_ADD_MEMBERSHIP,
+            &mr as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::packet_mreq>() as libc::socklen_t,
+        );
+    }
+    Ok((fd, ifindex))
+}
+
+/// Sends the Neighbor Advertisements collected in `na` on packet socket
+/// `fd` (best effort) and empties `na`; returns how many were sent.
+pub(crate) fn send_nas(fd: i32, na: &mut Vec<[u8; 86]>) -> u64 {
+    let mut sent = 0;
+    for f in na.drain(..) {
+        // SAFETY: sends one live buffer on our socket.
+        let r = unsafe { libc::send(fd, f.as_ptr() as *const libc::c_void, f.len(), 0) };
+        if r > 0 {
+            sent += 1;
         }
-        let dst6 = dst6.unwrap_or(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2));
-        let eth_dst = if v6 {
-            let o = dst6.octets();
-            [0x33, 0x33, o[12], o[13], o[14], o[15]]
-        } else {
-            [0xff; 6]
-        };
+    }
+    sent
+}
+
+/// An AF_PACKET socket on one interface.
+pub struct PacketTransport {
+    fd: Fd,
+    framing: L2Framing,
+    na: Vec<[u8; 86]>,
+    ns_answered: u64,
+    ifname: String,
+}
+
+impl PacketTransport {
+    /// Opens the socket on `ifname` for v4 or v6 client traffic.
+    pub fn new(ifname: &str, v6: bool, dst6: Option<Ipv6Addr>) -> io::Result<PacketTransport> {
+        let filter = if v6 { bpf_v6() } else { bpf_v4() };
+        let ethertype = if v6 { ETH_P_IPV6 } else { ETH_P_IP };
+        let (fd, _) = open_packet_socket(ifname, Some((ethertype, &filter)))?;
         Ok(PacketTransport {
             fd,
-            v6,
-            dst4: Ipv4Addr::BROADCAST,
-            dst6,
-            eth_dst,
-            clients: (0, 0),
+            framing: L2Framing::new(v6, dst6),
             na: Vec::with_capacity(64),
+            ns_answered: 0,
+            ifname: ifname.to_string(),
         })
     }
 
     /// The MACs of the simulated clients (v6: their link-local addresses
     /// are answered in Neighbor Discovery).
     pub fn set_clients(&mut self, base: [u8; 6], count: u32) {
-        let b = base.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
-        self.clients = (b, u64::from(count));
+        self.framing.set_clients(base, count);
     }
 
     /// Headroom for a family.
     pub fn headroom_for(v6: bool) -> usize {
-        if v6 {
-            UDP6_HEADER_LEN
-        } else {
-            udp4_header_len(0)
-        }
+        L2Framing::new(v6, None).headroom()
     }
 }
 
@@ -319,75 +484,60 @@ impl Transport for PacketTransport {
         "packet"
     }
     fn headroom(&self) -> usize {
-        Self::headroom_for(self.v6)
+        self.framing.headroom()
     }
     fn send(&mut self, tx: &mut TxBatch) -> io::Result<()> {
         for i in 0..tx.len() {
             let (buf, len, mac) = tx.frame_mut(i);
-            if self.v6 {
-                write_udp6(
-                    buf,
-                    self.eth_dst,
-                    mac,
-                    link_local(mac),
-                    self.dst6,
-                    546,
-                    547,
-                    len,
-                );
-            } else {
-                write_udp4(
-                    buf,
-                    self.eth_dst,
-                    mac,
-                    &[],
-                    Ipv4Addr::UNSPECIFIED,
-                    self.dst4,
-                    68,
-                    67,
-                    len,
-                )
-                .map_err(|e| io::Error::other(format!("frame: {e:?}")))?;
-            }
+            self.framing.write_headers(buf, len, mac)?;
         }
         sendmmsg_all(self.fd.0, tx, None, true)
     }
     fn recv(&mut self, rx: &mut RxBatch) -> io::Result<usize> {
         recvmmsg_batch(self.fd.0, rx)?;
-        let v6 = self.v6;
-        let (base, count) = self.clients;
-        let ours = |m: [u8; 6]| {
-            let v = m.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
-            (v.wrapping_sub(base) & 0xffff_ffff_ffff) < count
-        };
+        let framing = &self.framing;
         let na = &mut self.na;
         rx.filter(|raw| {
-            if v6 {
-                let mut f = [0u8; 86];
-                if answer_ns(raw, ours, &mut f) {
-                    na.push(f);
-                    return None;
-                }
-                parse_udp6(raw, 546)
-            } else {
-                let f = parse_udp4(raw).ok()?;
-                if f.dst_port != 68 {
-                    return None;
-                }
-                let off = f.payload.as_ptr() as usize - raw.as_ptr() as usize;
-                Some((off, f.payload.len()))
+            let mut f = [0u8; 86];
+            if framing.answer_ns(raw, &mut f) {
+                na.push(f);
+                return None;
             }
+            framing.reply_span(raw)
         });
-        for f in self.na.drain(..) {
-            // SAFETY: sends one live buffer on our socket.
-            unsafe {
-                libc::send(self.fd.0, f.as_ptr() as *const libc::c_void, f.len(), 0);
-            }
+        if !self.na.is_empty() {
+            self.ns_answered += send_nas(self.fd.0, &mut self.na);
         }
         Ok(rx.len())
     }
     fn wait(&mut self, timeout_ns: u64) -> io::Result<()> {
         poll_fd(self.fd.0, libc::POLLIN, timeout_ns).map(|_| ())
+    }
+    fn stats(&mut self) -> Option<TransportStats> {
+        // struct tpacket_stats { tp_packets, tp_drops } (read-and-reset).
+        let mut st = [0u32; 2];
+        let mut len = std::mem::size_of_val(&st) as libc::socklen_t;
+        // SAFETY: st is 8 writable bytes, len says so.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.0,
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                st.as_mut_ptr() as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        let mut counters = Vec::new();
+        if r == 0 {
+            counters.push(("socket_drops".to_string(), u64::from(st[1])));
+        }
+        if self.framing.v6() {
+            counters.push(("ns_answered".to_string(), self.ns_answered));
+        }
+        Some(TransportStats {
+            detail: format!("AF_PACKET socket on {}", self.ifname),
+            counters,
+        })
     }
 }
 
@@ -505,5 +655,23 @@ mod tests {
             link_local(mac),
             "fe80::ff:fe00:9".parse::<Ipv6Addr>().unwrap()
         );
+        // the ND-only filter of the AF_XDP side socket
+        assert_ne!(run_bpf(&bpf_ns(), &ns), 0);
+        b[57] = 0x22; // port 546 again
+        assert_eq!(run_bpf(&bpf_ns(), &b), 0);
+        assert_eq!(run_bpf(&bpf_ns(), &frame4(68)), 0);
+        let mut na_frame = ns.clone();
+        na_frame[54] = 136;
+        assert_eq!(run_bpf(&bpf_ns(), &na_frame), 0);
+        // the shared framing answers only for the configured clients, v6 only
+        let mut f = L2Framing::new(true, None);
+        assert!(!f.answer_ns(&ns, &mut na));
+        f.set_clients([2, 0, 0, 0, 0, 0], 10);
+        assert!(f.answer_ns(&ns, &mut na));
+        let mut f4 = L2Framing::new(false, None);
+        f4.set_clients([2, 0, 0, 0, 0, 0], 10);
+        assert!(!f4.answer_ns(&ns, &mut na));
+        assert_eq!((f.client_port(), f4.client_port()), (546, 68));
+        assert_eq!((f.headroom(), f4.headroom()), (62, 42));
     }
 }
