@@ -136,6 +136,8 @@ impl UdpSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let mut s = UdpSocket { fd, gso: false };
         s.setopt(libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+        // Replies to clients on the link go to 255.255.255.255.
+        s.setopt(libc::SOL_SOCKET, libc::SO_BROADCAST, 1)?;
         // Probe: 0 = no segmentation by default; the size is given per send.
         s.gso = s.setopt(libc::SOL_UDP, libc::UDP_SEGMENT, 0).is_ok();
         if addr.is_ipv6() {
@@ -185,6 +187,22 @@ impl UdpSocket {
                 name,
                 &v as *const _ as *const libc::c_void,
                 size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    /// Sends and receives only through interface `name` (SO_BINDTODEVICE), so a
+    /// broadcast reply leaves there even without a route for 255.255.255.255.
+    pub fn bind_device(&self, name: &str) -> io::Result<()> {
+        // SAFETY: name points at name.len() readable bytes for the call.
+        cvt(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_BINDTODEVICE,
+                name.as_ptr() as *const libc::c_void,
+                name.len() as libc::socklen_t,
             )
         })
         .map(drop)

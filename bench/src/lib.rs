@@ -67,7 +67,12 @@ pub fn serve_v6(
 }
 
 /// Where a DHCPv4 reply goes: the relay at giaddr, on `reply_port`.
+/// The relay at giaddr, or for a client on the link (giaddr 0) the link broadcast to the
+/// client port.
 fn relay_dest(giaddr: std::net::Ipv4Addr, reply_port: u16) -> SocketAddr {
+    if giaddr.is_unspecified() {
+        return SocketAddr::V4(SocketAddrV4::new(std::net::Ipv4Addr::BROADCAST, 68));
+    }
     SocketAddr::V4(SocketAddrV4::new(giaddr, reply_port))
 }
 

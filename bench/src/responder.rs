@@ -74,7 +74,11 @@ impl std::fmt::Display for Counters {
     }
 }
 
-/// A reply written to the output buffer, to be sent to the relay at `giaddr`.
+/// The broadcast bit of the DHCPv4 flags field.
+const BROADCAST_FLAG: u16 = 0x8000;
+
+/// A reply written to the output buffer, to be sent to the relay at `giaddr` (or, when
+/// that is 0, broadcast on the link to port 68).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub len: usize,
@@ -140,10 +144,9 @@ impl ResponderV4 {
         if pkt.op() != BOOTREQUEST {
             return Err(Ignored::NotRequest);
         }
+        // A message from a client on the link (giaddr 0), as layer-2 load generators
+        // send, is answered by broadcast: the responder never learns their addresses.
         let giaddr = pkt.giaddr();
-        if giaddr.is_unspecified() {
-            return Err(Ignored::NotRelayed);
-        }
         let opts = pkt.options();
         let kind = match opts.message_type() {
             Some(MessageType::Discover) => MessageType::Offer,
@@ -158,7 +161,11 @@ impl ResponderV4 {
         b.htype(pkt.htype());
         b.hlen(pkt.hlen());
         b.xid(pkt.xid());
-        b.flags(pkt.flags());
+        b.flags(if giaddr.is_unspecified() {
+            pkt.flags() | BROADCAST_FLAG
+        } else {
+            pkt.flags()
+        });
         if kind == MessageType::Ack {
             b.ciaddr(pkt.ciaddr());
         }
@@ -268,17 +275,18 @@ mod tests {
     }
 
     #[test]
-    fn ignores_what_it_does_not_answer() {
+    fn answers_link_clients_by_broadcast_and_ignores_the_rest() {
         let mut r = responder();
         let mut out = [0u8; 1500];
         let mac = [2, 0, 0, 0, 0, 1];
-        assert_eq!(
-            r.handle(
+        let direct = r
+            .handle(
                 &request(MessageType::Discover, mac, Ipv4Addr::UNSPECIFIED, None),
-                &mut out
-            ),
-            Err(Ignored::NotRelayed)
-        );
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(direct.giaddr, Ipv4Addr::UNSPECIFIED);
+        assert!(Packet::new_checked(&out[..direct.len]).unwrap().broadcast());
         assert_eq!(
             r.handle(&request(MessageType::Release, mac, RELAY, None), &mut out),
             Err(Ignored::OtherType)
@@ -288,8 +296,8 @@ mod tests {
         reply[0] = BOOTREPLY;
         assert_eq!(r.handle(&reply, &mut out), Err(Ignored::NotRequest));
         assert_eq!(r.counters.received, 4);
-        assert_eq!(r.counters.ignored(), 4);
-        assert_eq!(r.counters.offers + r.counters.acks, 0);
+        assert_eq!(r.counters.ignored(), 3);
+        assert_eq!(r.counters.offers + r.counters.acks, 1);
     }
 
     #[test]

@@ -33,6 +33,10 @@ struct Cli {
     /// DHCPv4 network addresses are derived into, as ADDR/LEN.
     #[arg(long, default_value = "198.18.0.0/15")]
     net: String,
+    /// Bind the socket to this interface (SO_BINDTODEVICE): needed to broadcast replies
+    /// to clients on the link (layer-2 load), which have no address yet.
+    #[arg(long, value_name = "IFACE")]
+    bind_device: Option<String>,
     /// Stop by itself after this many seconds (default: run until SIGTERM/SIGINT).
     #[arg(long)]
     exit_after: Option<u64>,
@@ -73,7 +77,10 @@ fn main() -> ExitCode {
     } else {
         addr
     });
-    let Some(sock) = bind(SocketAddr::new(IpAddr::V4(addr), port)) else {
+    let Some(sock) = bind(
+        SocketAddr::new(IpAddr::V4(addr), port),
+        cli.bind_device.as_deref(),
+    ) else {
         return ExitCode::from(1);
     };
     let mut responder = ResponderV4::new(server_id, net, len);
@@ -96,9 +103,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn bind(at: SocketAddr) -> Option<UdpSocket> {
+fn bind(at: SocketAddr, device: Option<&str>) -> Option<UdpSocket> {
     match UdpSocket::bind(at, 200) {
-        Ok(s) => Some(s),
+        Ok(s) => match device.map(|d| s.bind_device(d)) {
+            Some(Err(e)) => {
+                eprintln!(
+                    "responder: cannot bind to device {}: {e}",
+                    device.unwrap_or("")
+                );
+                None
+            }
+            _ => Some(s),
+        },
         Err(e) => {
             eprintln!("responder: cannot bind {at}: {e}");
             None
@@ -116,7 +132,10 @@ fn serve6(cli: &Cli) -> ExitCode {
         }
     };
     let port = cli.port.unwrap_or(547);
-    let Some(sock) = bind(SocketAddr::new(IpAddr::V6(addr), port)) else {
+    let Some(sock) = bind(
+        SocketAddr::new(IpAddr::V6(addr), port),
+        cli.bind_device.as_deref(),
+    ) else {
         return ExitCode::from(1);
     };
     let mut responder = ResponderV6::default();

@@ -15,6 +15,12 @@ pub(crate) enum Scope {
     Interfaces,
     LeaseDatabase,
     Logger,
+    /// The `Dhcp6` map.
+    Global6,
+    /// `subnet6[]` entries.
+    Subnet6,
+    /// `subnet6[]/reservations[]` entries.
+    Reservation6,
 }
 
 /// Keys valid on both the global and the subnet level (newest dialect) that
@@ -119,6 +125,60 @@ const LEASE_DB_UNSUPPORTED: &[&str] = &[
 
 const LOGGER_UNSUPPORTED: &[&str] = &["pattern"];
 
+/// Keys valid on both the `Dhcp6` global and the `subnet6` level that xdhcp
+/// does not implement.
+const NETWORK6_UNSUPPORTED: &[&str] = &[
+    "min-valid-lifetime",
+    "max-valid-lifetime",
+    "min-preferred-lifetime",
+    "max-preferred-lifetime",
+    "calculate-tee-times",
+    "t1-percent",
+    "t2-percent",
+    "cache-threshold",
+    "cache-max-age",
+    "hostname-char-set",
+    "hostname-char-replacement",
+    "store-extended-info",
+    "allocator",
+    "pd-allocator",
+    "adaptive-lease-time-threshold",
+    "client-class",
+    "client-classes",
+    "require-client-classes",
+    "evaluate-additional-classes",
+];
+
+const GLOBAL6_UNSUPPORTED: &[&str] = &[
+    "shared-networks",
+    "hooks-libraries",
+    "option-def",
+    "hosts-database",
+    "hosts-databases",
+    "dhcp-ddns",
+    "control-socket",
+    "control-sockets",
+    "dhcp4o6-port",
+    "multi-threading",
+    "dhcp-queue-control",
+    "sanity-checks",
+    "reservations",
+    "config-control",
+    "server-tag",
+    "statistic-default-sample-count",
+    "statistic-default-sample-age",
+    "early-global-reservations-lookup",
+    "ip-reservations-unique",
+    "reservations-lookup-first",
+    "compatibility",
+    "parked-packet-limit",
+    "mac-sources",
+    "relay-supplied-options",
+    "allow-address-registration",
+];
+
+const RESERVATION6_UNSUPPORTED: &[&str] = &["excluded-prefixes"];
+
 /// Is `key` a Kea key of `scope` that xdhcp does not implement yet?
 pub(crate) fn is_unsupported(scope: Scope, key: &str) -> bool {
     let ddns = key.starts_with("ddns-");
@@ -134,6 +194,11 @@ pub(crate) fn is_unsupported(scope: Scope, key: &str) -> bool {
         Scope::Interfaces => INTERFACES_UNSUPPORTED.contains(&key),
         Scope::LeaseDatabase => LEASE_DB_UNSUPPORTED.contains(&key),
         Scope::Logger => LOGGER_UNSUPPORTED.contains(&key),
+        Scope::Global6 => {
+            ddns || GLOBAL6_UNSUPPORTED.contains(&key) || NETWORK6_UNSUPPORTED.contains(&key)
+        }
+        Scope::Subnet6 => ddns || NETWORK6_UNSUPPORTED.contains(&key),
+        Scope::Reservation6 => RESERVATION6_UNSUPPORTED.contains(&key),
     }
 }
 
@@ -150,7 +215,23 @@ pub(crate) fn is_tolerated(key: &str, v: &Spanned<Value>) -> bool {
         | "hosts-databases"
         | "control-sockets"
         | "require-client-classes"
-        | "evaluate-additional-classes" => is_empty_list(v),
+        | "evaluate-additional-classes"
+        | "excluded-prefixes" => is_empty_list(v),
+        // Kea's default list (option 65) or none: xdhcp copies no relay option.
+        "relay-supplied-options" => match val {
+            Value::Array(a) => a
+                .iter()
+                .all(|x| matches!(&x.value, Value::String(s) if s.trim() == "65")),
+            _ => false,
+        },
+        "mac-sources" => match val {
+            Value::Array(a) => {
+                a.len() == 1 && matches!(&a[0].value, Value::String(s) if s == "any")
+            }
+            _ => false,
+        },
+        "pd-allocator" => matches!(val, Value::String(s) if s == "iterative"),
+        "allow-address-registration" => matches!(val, Value::Bool(false)),
         "multi-threading" => {
             matches!(
                 val.get("enable-multi-threading").map(|x| &x.value),

@@ -421,7 +421,7 @@ fn parse_interface(s: &str) -> Result<InterfaceSpec, String> {
     })
 }
 
-fn parse_lease_db(v: &Spanned<Value>, path: &str) -> Res<LeaseDatabase> {
+pub(crate) fn parse_lease_db(v: &Spanned<Value>, path: &str) -> Res<LeaseDatabase> {
     let entries = walk::map(v, path, "lease-database")?;
     let mut db = LeaseDatabase::default();
     let mut ty = None;
@@ -479,7 +479,7 @@ fn parse_lease_db(v: &Spanned<Value>, path: &str) -> Res<LeaseDatabase> {
     Ok(db)
 }
 
-fn parse_expired(v: &Spanned<Value>, path: &str) -> Res<ExpiredLeasesProcessing> {
+pub(crate) fn parse_expired(v: &Spanned<Value>, path: &str) -> Res<ExpiredLeasesProcessing> {
     let entries = walk::map(v, path, "expired-leases-processing")?;
     let mut e = ExpiredLeasesProcessing::default();
     for (k, val) in entries {

@@ -31,7 +31,7 @@ impl OptionData {
 }
 
 /// Kea's option space name rule: letters, digits, '-' and '_'.
-fn valid_space(s: &str) -> bool {
+pub(crate) fn valid_space(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

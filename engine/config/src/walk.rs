@@ -1,7 +1,7 @@
 //! Helpers to walk the positioned JSON tree with typed accessors that turn
 //! every mismatch into a [`ConfigError`] carrying position and JSON path.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::ConfigError;
 use crate::json::{Pos, Spanned, Value};
@@ -120,6 +120,23 @@ pub(crate) fn ipv4(v: &Spanned<Value>, path: &str, key: &str) -> Res<Ipv4Addr> {
 /// Strict dotted-quad parsing (std's parser, after trimming blanks like Kea).
 pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     s.trim().parse::<Ipv4Addr>().ok()
+}
+
+pub(crate) fn ipv6(v: &Spanned<Value>, path: &str, key: &str) -> Res<Ipv6Addr> {
+    let s = string(v, path, key)?;
+    parse_ipv6(s).ok_or_else(|| {
+        err(
+            &v.pos,
+            path,
+            key,
+            format!("'{key}': '{s}' is not a valid IPv6 address"),
+        )
+    })
+}
+
+/// IPv6 text parsing (std's parser, after trimming blanks like Kea).
+pub(crate) fn parse_ipv6(s: &str) -> Option<Ipv6Addr> {
+    s.trim().parse::<Ipv6Addr>().ok()
 }
 
 /// Reads a `user-context` value (must be a map).

@@ -10,6 +10,13 @@ use xdhcp_config::load_file;
 /// (file, line, JSON path, key, substring of the message)
 const CASES: &[(&str, u32, &str, &str, &str)] = &[
     (
+        "xdhcp-bad-io-mode.json",
+        7,
+        "xdhcp/io-mode",
+        "io-mode",
+        "'io-mode': unknown I/O mode 'dpdk' (expected auto, xdp or udp)",
+    ),
+    (
         "pool-too-large.json",
         4,
         "Dhcp4/subnet4[0]/pools[0]/pool",
@@ -186,11 +193,11 @@ const CASES: &[(&str, u32, &str, &str, &str)] = &[
         "missing mandatory 'Dhcp4'",
     ),
     (
-        "unsupported-dhcp6.json",
+        "unsupported-dhcp-ddns.json",
         3,
-        "Dhcp6",
-        "Dhcp6",
-        "'Dhcp6' is not supported yet by xdhcp",
+        "DhcpDdns",
+        "DhcpDdns",
+        "'DhcpDdns' is not supported yet by xdhcp",
     ),
     (
         "lease-database-mysql.json",
@@ -219,6 +226,153 @@ const CASES: &[(&str, u32, &str, &str, &str)] = &[
         "Dhcp4/reservation-mode",
         "reservation-mode",
         "invalid use of both 'reservation-mode' and 'reservations-in-subnet'",
+    ),
+    (
+        "v6-bad-option-data.json",
+        4,
+        "Dhcp6/option-data[0]/data",
+        "data",
+        "invalid value '192.0.2.53' for option 'dns-servers'",
+    ),
+    (
+        "v6-bad-server-id-type.json",
+        3,
+        "Dhcp6/server-id/type",
+        "type",
+        "'type': invalid server DUID type 'UUID' (expected LLT, EN or LL)",
+    ),
+    (
+        "v6-bad-subnet-prefix.json",
+        3,
+        "Dhcp6/subnet6[0]/subnet",
+        "subnet",
+        "'2001:db8:1::/129' is not a valid IPv6 prefix",
+    ),
+    (
+        "v6-duplicate-subnet-id.json",
+        5,
+        "Dhcp6/subnet6[1]/id",
+        "id",
+        "duplicate subnet id 7",
+    ),
+    (
+        "v6-excluded-prefix-len.json",
+        9,
+        "Dhcp6/subnet6[0]/pd-pools[0]/excluded-prefix-len",
+        "excluded-prefix-len",
+        "'excluded-prefix-len': excluded prefix length 64 must be greater than delegated-len 64 (RFC 6603)",
+    ),
+    (
+        "v6-excluded-prefix-outside.json",
+        8,
+        "Dhcp6/subnet6[0]/pd-pools[0]/excluded-prefix",
+        "excluded-prefix",
+        "'excluded-prefix': 2001:db8:9000::/72 is not inside a delegated prefix of 2001:db8:8000::/48 (RFC 6603)",
+    ),
+    (
+        "v6-interface-and-interface-id.json",
+        5,
+        "Dhcp6/subnet6[0]/interface-id",
+        "interface-id",
+        "'interface-id': 'interface' (eth0) and 'interface-id' are mutually exclusive in a subnet",
+    ),
+    (
+        "v6-loggers-twice.json",
+        3,
+        "Dhcp6/loggers",
+        "loggers",
+        "'loggers' given both inside 'Dhcp6' and in the top-level 'Logging'",
+    ),
+    (
+        "v6-overlapping-pools-across-subnets.json",
+        8,
+        "Dhcp6/subnet6[1]/pools[0]/pool",
+        "pool",
+        "overlaps with pool 2001:db8:1:: - 2001:db8:1:0:ffff:ffff:ffff:ffff (Dhcp6/subnet6[0]/pools[0]/pool)",
+    ),
+    (
+        "v6-pd-pool-delegated-len.json",
+        7,
+        "Dhcp6/subnet6[0]/pd-pools[0]/delegated-len",
+        "delegated-len",
+        "'delegated-len': delegated length 48 must be greater than or equal to prefix-len 56",
+    ),
+    (
+        "v6-pool-outside-subnet.json",
+        6,
+        "Dhcp6/subnet6[0]/pools[1]/pool",
+        "pool",
+        "is not inside the subnet 2001:db8:1::/64",
+    ),
+    (
+        "v6-pool-overlaps-pd-pool.json",
+        6,
+        "Dhcp6/subnet6[0]/pd-pools[0]/prefix",
+        "prefix",
+        "pd-pool 2001:db8:1::/48 (delegated /64) overlaps with pool 2001:db8:1:ff::",
+    ),
+    (
+        "v6-renew-greater-than-rebind.json",
+        3,
+        "Dhcp6/renew-timer",
+        "renew-timer",
+        "the value of renew-timer (2000) is greater than the value of rebind-timer (1800)",
+    ),
+    (
+        "v6-reservation-bad-prefix.json",
+        6,
+        "Dhcp6/subnet6[0]/reservations[0]/prefixes[0]",
+        "prefixes",
+        "'2001:db8:8000::/129' is not a valid IPv6 prefix",
+    ),
+    (
+        "v6-reservation-client-id.json",
+        5,
+        "Dhcp6/subnet6[0]/reservations[0]/client-id",
+        "client-id",
+        "'client-id' is a DHCPv4 identifier; a DHCPv6 reservation takes 'duid', 'hw-address' or 'flex-id'",
+    ),
+    (
+        "v6-reservation-outside-subnet.json",
+        7,
+        "Dhcp6/subnet6[0]/reservations[0]/ip-addresses[1]",
+        "ip-addresses",
+        "reserved address 2001:db8:2::10 is not inside the subnet",
+    ),
+    (
+        "v6-reservation-two-identifiers.json",
+        7,
+        "Dhcp6/subnet6[0]/reservations[0]/hw-address",
+        "hw-address",
+        "a reservation must have exactly one identifier",
+    ),
+    (
+        "v6-unknown-option-name.json",
+        5,
+        "Dhcp6/subnet6[0]/option-data[0]/name",
+        "name",
+        "'name': definition for the option 'dhcp6.domain-name-servers' does not exist",
+    ),
+    (
+        "v6-unsupported-mac-sources.json",
+        3,
+        "Dhcp6/mac-sources",
+        "mac-sources",
+        "'mac-sources' is not supported yet by xdhcp",
+    ),
+    (
+        "v6-unsupported-shared-networks.json",
+        4,
+        "Dhcp6/shared-networks",
+        "shared-networks",
+        "'shared-networks' is not supported yet by xdhcp",
+    ),
+    (
+        "v6-v4-only-key.json",
+        4,
+        "Dhcp6/match-client-id",
+        "match-client-id",
+        "unexpected key 'match-client-id' in Dhcp6",
     ),
 ];
 
@@ -306,5 +460,29 @@ fn expected_tsv_lists_every_case() {
 fn show_messages() {
     for &(file, ..) in CASES {
         println!("{}", load_file(&dir().join(file)).unwrap_err());
+    }
+}
+
+#[test]
+#[ignore]
+fn show_all_files() {
+    let mut files: Vec<_> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for p in files {
+        match load_file(&p) {
+            Ok(_) => println!("LOADED {}", p.display()),
+            Err(e) => println!(
+                "{}\t{}\t{}\t{}\t{}",
+                p.file_name().unwrap().to_string_lossy(),
+                e.line,
+                e.path,
+                e.key,
+                e.message
+            ),
+        }
     }
 }

@@ -24,7 +24,7 @@ impl XorShift {
 fn corpus() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let mut out = Vec::new();
-    for sub in ["kea4", "kea14", "broken"] {
+    for sub in ["kea4", "kea14", "kea6", "broken"] {
         for e in std::fs::read_dir(dir.join(sub)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "json") {

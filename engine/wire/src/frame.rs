@@ -47,9 +47,28 @@ pub struct Udp4Frame<'a> {
     pub payload: &'a [u8],
 }
 
+/// Whether to verify the UDP checksum of a received frame.
+///
+/// Frames taken at layer 2 on the receive side (XDP, AF_XDP, packet sockets) from a
+/// sender on the same host, or from a NIC that offloads checksums, may carry a UDP
+/// checksum that is not filled in yet (the kernel's CHECKSUM_PARTIAL): the kernel would
+/// trust it, so such readers must too. The IP header checksum is always verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UdpChecksum {
+    /// Reject a frame whose UDP checksum is wrong.
+    Verify,
+    /// Accept the UDP checksum as it is (receive paths that may see it unfinished).
+    Trust,
+}
+
 /// Parses Ethernet(+up to two VLAN tags) + IPv4 + UDP, verifying the IP
 /// header checksum and the UDP checksum (when present).
 pub fn parse_udp4(buf: &[u8]) -> Result<Udp4Frame<'_>, Error> {
+    parse_udp4_with(buf, UdpChecksum::Verify)
+}
+
+/// [`parse_udp4`] with a choice about the UDP checksum (see [`UdpChecksum`]).
+pub fn parse_udp4_with(buf: &[u8], csum: UdpChecksum) -> Result<Udp4Frame<'_>, Error> {
     let eth = ethernet::Frame::new_checked(buf)?;
     if eth.ethertype() != ETHERTYPE_IPV4 {
         return Err(Error::NotIpv4 {
@@ -63,7 +82,7 @@ pub fn parse_udp4(buf: &[u8]) -> Result<Udp4Frame<'_>, Error> {
         });
     }
     let u = udp::Datagram::new_checked(ip.payload())?;
-    if !u.verify_checksum_v4(ip.src(), ip.dst()) {
+    if csum == UdpChecksum::Verify && !u.verify_checksum_v4(ip.src(), ip.dst()) {
         return Err(Error::BadUdpChecksum);
     }
     Ok(Udp4Frame {
@@ -155,6 +174,11 @@ pub struct Udp6Frame<'a> {
 /// Parses Ethernet(+up to two VLAN tags) + IPv6 (+hop-by-hop, routing and
 /// destination options headers) + UDP, verifying the mandatory UDP checksum.
 pub fn parse_udp6(buf: &[u8]) -> Result<Udp6Frame<'_>, Error> {
+    parse_udp6_with(buf, UdpChecksum::Verify)
+}
+
+/// [`parse_udp6`] with a choice about the UDP checksum (see [`UdpChecksum`]).
+pub fn parse_udp6_with(buf: &[u8], csum: UdpChecksum) -> Result<Udp6Frame<'_>, Error> {
     let eth = ethernet::Frame::new_checked(buf)?;
     if eth.ethertype() != ETHERTYPE_IPV6 {
         return Err(Error::NotIpv6 {
@@ -169,7 +193,7 @@ pub fn parse_udp6(buf: &[u8]) -> Result<Udp6Frame<'_>, Error> {
         return Err(Error::NotUdp { protocol });
     }
     let u = udp::Datagram::new_checked(upper)?;
-    if !u.verify_checksum_v6(ip.src(), ip.dst()) {
+    if csum == UdpChecksum::Verify && !u.verify_checksum_v6(ip.src(), ip.dst()) {
         return Err(Error::BadUdpChecksum);
     }
     Ok(Udp6Frame {

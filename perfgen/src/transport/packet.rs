@@ -12,7 +12,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use xdhcp_wire::checksum;
-use xdhcp_wire::frame::{parse_udp4, udp4_header_len, write_udp4};
+use xdhcp_wire::frame::{UdpChecksum, parse_udp4_with, udp4_header_len, write_udp4};
 
 use super::{
     Fd, RxBatch, Transport, TransportStats, TxBatch, big_buffers, poll_fd, recvmmsg_batch,
@@ -313,7 +313,8 @@ impl L2Framing {
         if self.v6 {
             parse_udp6(raw, 546)
         } else {
-            let f = parse_udp4(raw).ok()?;
+            // A reply from a sender on this host may carry an unfinished UDP checksum.
+            let f = parse_udp4_with(raw, UdpChecksum::Trust).ok()?;
             if f.dst_port != 68 {
                 return None;
             }
