@@ -60,6 +60,8 @@ pub struct ServerConfig {
     pub subnets: Vec<Subnet>,
     /// `dhcp-socket-type` (`raw`, the default, or `udp`).
     pub socket_type: Option<String>,
+    /// xdhcpd's top-level `xdhcp` map, as raw JSON (e.g. `{ "io-mode": "xdp" }`).
+    pub xdhcp: Option<String>,
 }
 
 impl ServerConfig {
@@ -71,7 +73,13 @@ impl ServerConfig {
             rebind_timer: None,
             subnets: Vec::new(),
             socket_type: None,
+            xdhcp: None,
         }
+    }
+    /// Sets xdhcpd's top-level `xdhcp` map (raw JSON); only xdhcpd understands it.
+    pub fn xdhcp(mut self, map: &str) -> ServerConfig {
+        self.xdhcp = Some(map.to_string());
+        self
     }
     pub fn socket_type(mut self, t: &str) -> ServerConfig {
         self.socket_type = Some(t.to_string());
@@ -120,7 +128,11 @@ impl ServerConfig {
         o.push_str("    \"subnet4\": [\n");
         let subs: Vec<String> = self.subnets.iter().map(render_subnet).collect();
         o.push_str(&subs.join(",\n"));
-        o.push_str("\n    ]\n  }\n}\n");
+        o.push_str("\n    ]\n  }");
+        if let Some(x) = &self.xdhcp {
+            let _ = write!(o, ",\n  \"xdhcp\": {x}");
+        }
+        o.push_str("\n}\n");
         o
     }
 }

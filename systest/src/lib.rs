@@ -10,6 +10,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod netio;
 pub mod netns;
 pub mod perfdhcp;
 pub mod perfgen;

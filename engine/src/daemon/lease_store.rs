@@ -5,7 +5,7 @@
 use crate::core::v4::{LeaseChange, ShardV4};
 use std::path::PathBuf;
 use xdhcp_config::LeaseDatabase;
-use xdhcp_storage::{Lease4, LeaseLog, Record, kea_csv, read_log};
+use xdhcp_storage::{LeaseLog, Record, kea_csv};
 
 /// Default lease log when `lease-database` names no file.
 const DEFAULT_LOG: &str = "/var/lib/xdhcp/xdhcp-leases4.xlog";
@@ -32,14 +32,13 @@ pub fn lease_log_path(db: &LeaseDatabase) -> Option<PathBuf> {
     })
 }
 
-/// Prints the leases of the log as Kea memfile CSV (newest v4 schema).
+/// Prints the leases of the lease logs (every shard's, merged) as Kea memfile CSV
+/// (newest v4 schema).
 pub fn dump_leases(db: &LeaseDatabase, out: &mut dyn std::io::Write) -> Result<usize, String> {
     let Some(path) = lease_log_path(db) else {
         return Err("lease-database has persist: false; there is no lease file to read".into());
     };
-    let replay = if path.exists() {
-        read_log(&path).map_err(|e| e.to_string())?
-    } else {
+    let Some(leases) = super::shard_logs::read_all(&path)? else {
         return Err(format!(
             "no lease log at {} (the server has not run with this configuration yet)",
             path.display()
@@ -47,41 +46,43 @@ pub fn dump_leases(db: &LeaseDatabase, out: &mut dyn std::io::Write) -> Result<u
     };
     let w = |e: std::io::Error| e.to_string();
     writeln!(out, "{}", kea_csv::V4_HEADER).map_err(w)?;
-    for lease in &replay.leases {
+    for lease in &leases {
         writeln!(out, "{}", kea_csv::v4_row(lease)).map_err(w)?;
     }
-    Ok(replay.leases.len())
+    Ok(leases.len())
 }
 
 pub struct LeaseStore {
     log: Option<LeaseLog>,
-    recovered: Vec<Lease4>,
     changes: Vec<LeaseChange>,
     records: Vec<Record>,
 }
 
 impl LeaseStore {
-    pub fn open(db: &LeaseDatabase) -> Result<LeaseStore, String> {
-        let (log, recovered) = match lease_log_path(db) {
-            None => (None, Vec::new()),
-            Some(path) => {
-                let (log, replay) = LeaseLog::open(&path).map_err(|e| e.to_string())?;
-                if let Some(cut) = &replay.cut {
-                    log::warn!("lease log {}: {cut}", path.display());
-                }
-                (Some(log), replay.leases)
-            }
-        };
-        Ok(LeaseStore {
-            log,
-            recovered,
+    /// A store that keeps nothing (`persist: false`).
+    pub fn memory() -> LeaseStore {
+        LeaseStore {
+            log: None,
             changes: Vec::with_capacity(64),
             records: Vec::with_capacity(64),
-        })
+        }
     }
 
-    pub fn take_recovered(&mut self) -> Vec<Lease4> {
-        std::mem::take(&mut self.recovered)
+    /// A store appending to an opened log.
+    pub fn with_log(log: LeaseLog) -> LeaseStore {
+        LeaseStore {
+            log: Some(log),
+            ..LeaseStore::memory()
+        }
+    }
+
+    /// Appends records as they are (tests).
+    #[cfg(test)]
+    pub fn append(&mut self, records: &[Record]) -> Result<(), String> {
+        match self.log.as_mut() {
+            Some(log) => log.append(records).map(|_| ()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
     }
 
     pub fn describe(&self) -> String {

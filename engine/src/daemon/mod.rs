@@ -1,12 +1,18 @@
-//! The `xdhcpd` process around the sans-I/O core: loads the configuration, recovers the
-//! lease log, runs the receive → handle → persist → send loop on the UDP backend, and
-//! reacts to signals (TERM/INT stop, HUP reloads, USR1 logs the statistics).
+//! The `xdhcpd` process around the sans-I/O core: loads the configuration, picks the I/O
+//! backend (`xdhcp/io-mode`), recovers the lease logs, runs the receive → handle →
+//! persist → send loop — one thread on the UDP backend, one pinned worker per RX queue on
+//! the AF_XDP backend — and reacts to signals (TERM/INT stop, HUP reloads, USR1 logs the
+//! statistics).
 
 mod lease_store;
 mod listener;
+mod shard_logs;
 mod signals;
+mod worker;
+mod xdp_main;
 
 pub use lease_store::{dump_leases, lease_log_path};
+pub use shard_logs::{existing_logs, shard_log_path};
 
 use crate::core::v4::{RuntimeV4, ShardV4};
 use lease_store::LeaseStore;
@@ -36,9 +42,74 @@ pub fn unix_now() -> u64 {
 /// Runs the server until SIGTERM/SIGINT. `config_path` is re-read on SIGHUP.
 pub fn run(config_path: &Path, config: xdhcp_config::Config) -> Result<(), StartError> {
     let signals = Signals::install().map_err(|e| StartError(format!("signals: {e}")))?;
+    match choose_backend(&config)? {
+        Some(setup) => xdp_main::run(config_path, config, signals, setup),
+        None => run_udp(config_path, config, signals),
+    }
+}
+
+/// The AF_XDP setup when `io-mode` asks for it and it works; `None` for the UDP backend.
+/// With `io-mode: auto` a failure is one log line, then the UDP backend serves.
+fn choose_backend(
+    config: &xdhcp_config::Config,
+) -> Result<Option<crate::io::afxdp::XdpSetup>, StartError> {
+    use xdhcp_config::IoMode;
+    let mode = config.xdhcp.io_mode;
+    if mode == IoMode::Udp {
+        return Ok(None);
+    }
+    let attempt = xdp_interfaces(&config.dhcp4)
+        .and_then(|names| crate::io::afxdp::attach(&names, &config.xdhcp));
+    match (attempt, mode) {
+        (Ok(setup), _) => Ok(Some(setup)),
+        (Err(why), IoMode::Xdp) => Err(StartError(format!(
+            "io-mode xdp: {why} (set \"xdhcp\": {{ \"io-mode\": \"auto\" }} to fall back to UDP)"
+        ))),
+        (Err(why), _) => {
+            log::warn!("AF_XDP not used, serving with the UDP backend: {why}");
+            Ok(None)
+        }
+    }
+}
+
+/// The interfaces the XDP program goes on: every named one of `interfaces-config`.
+fn xdp_interfaces(cfg: &xdhcp_config::Dhcp4Config) -> Result<Vec<String>, String> {
+    if cfg.interfaces.iter().any(|s| s.is_wildcard()) {
+        return Err(
+            "interfaces-config lists \"*\"; the XDP path serves named interfaces only".into(),
+        );
+    }
+    let mut names: Vec<String> = Vec::new();
+    for s in &cfg.interfaces {
+        if !names.contains(&s.name) {
+            names.push(s.name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Err("interfaces-config lists no interface".into());
+    }
+    let known = crate::io::iface::list().map_err(|e| format!("cannot list interfaces: {e}"))?;
+    if let Some(missing) = names
+        .iter()
+        .find(|n| !known.values().any(|i| &i.name == *n))
+    {
+        return Err(format!("interface {missing} does not exist"));
+    }
+    Ok(names)
+}
+
+/// The single-threaded UDP backend (one shard).
+fn run_udp(
+    config_path: &Path,
+    config: xdhcp_config::Config,
+    signals: Signals,
+) -> Result<(), StartError> {
     let dhcp4 = config.dhcp4;
-    let mut store = LeaseStore::open(&dhcp4.lease_database).map_err(StartError)?;
-    let recovered = store.take_recovered();
+    let rt = Arc::new(RuntimeV4::new(dhcp4.clone()));
+    let mut start = shard_logs::open_shards(&dhcp4.lease_database, &rt, 1).map_err(StartError)?;
+    let shard_start = start.pop().expect("one shard");
+    let mut store = shard_start.store;
+    let recovered = shard_start.own;
     log::info!(
         "recovered {} lease(s) from {}",
         recovered.len(),
@@ -51,7 +122,6 @@ pub fn run(config_path: &Path, config: xdhcp_config::Config) -> Result<(), Start
             .reclaim_timer_wait_time
             .max(1),
     ));
-    let rt = Arc::new(RuntimeV4::new(dhcp4));
     let mut shard = ShardV4::new(rt, recovered);
     log::info!(
         "xdhcpd {} started: serving {} subnet(s) on {}",
@@ -110,6 +180,9 @@ fn reload(path: &Path, shard: &mut ShardV4, listener: &mut Listener, store: &Lea
                      keeping the current one",
                     path.display()
                 );
+            }
+            if cfg.xdhcp.io_mode == xdhcp_config::IoMode::Xdp {
+                log::warn!("xdhcp/io-mode changed to xdp: restart xdhcpd to switch backends");
             }
             listener.reconfigure(&cfg.dhcp4);
             shard.reconfigure(Arc::new(RuntimeV4::new(cfg.dhcp4)));

@@ -1,5 +1,6 @@
 //! Thin I/O backends: sockets and interfaces, no protocol logic.
 
+pub mod afxdp;
 pub mod iface;
 pub mod packet;
 pub mod udp;
