@@ -94,3 +94,22 @@ fn version_is_printed() {
     assert!(out.status.success(), "{kind:?} -v failed");
     assert!(!out.stdout.is_empty(), "{kind:?} -v printed nothing");
 }
+
+/// The loader reads `Dhcp6`, but until the DHCPv6 service runs, xdhcpd refuses a file
+/// with it instead of silently serving only DHCPv4.
+#[test]
+fn a_dhcp6_section_is_refused_until_served() {
+    let kind = ServerKind::from_env();
+    if kind != ServerKind::Xdhcpd {
+        eprintln!("skipped: checks xdhcpd's own refusal");
+        return;
+    }
+    let file = workspace_root().join("engine/config/tests/data/kea14/dhcp4-and-dhcp6.json");
+    let out = kind.check_config(&file);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(
+        err.contains("'Dhcp6' is not supported yet"),
+        "stderr: {err}"
+    );
+}

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Some(path) = &cli.test {
-        return match xdhcp_config::load_file(path) {
+        return match load(path) {
             Ok(cfg) => {
                 for w in &cfg.warnings {
                     eprintln!("warning: {w}");
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let cfg = match xdhcp_config::load_file(path) {
+    let cfg = match load(path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -86,4 +86,19 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Loads the configuration and refuses what this build cannot serve yet, by name: the
+/// loader understands `Dhcp6`, but the DHCPv6 service is not wired into the daemon, and a
+/// section that would be silently ignored is worse than an error.
+fn load(path: &std::path::Path) -> Result<xdhcp_config::Config, String> {
+    let cfg = xdhcp_config::load_file(path).map_err(|e| e.to_string())?;
+    if cfg.dhcp6.is_some() {
+        return Err(format!(
+            "{}: 'Dhcp6' is not supported yet by xdhcpd (the DHCPv6 service is not served \
+             yet); remove the section or run Kea's kea-dhcp6 for it",
+            path.display()
+        ));
+    }
+    Ok(cfg)
 }
