@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 #[derive(Debug)]
@@ -29,12 +29,49 @@ pub enum StorageError {
         len: usize,
         max: usize,
     },
+    /// [`RecordTooLarge`](Self::RecordTooLarge) for a DHCPv6 record.
+    RecordTooLarge6 {
+        path: PathBuf,
+        address: Ipv6Addr,
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    /// The file is a segment of a segmented log (a directory); open the directory
+    /// with `SegmentLog`, not the file with `LeaseLog`.
+    SegmentFile { path: PathBuf },
+    /// Another process (or another `SegmentLog` in this one) holds the log directory.
+    Locked { path: PathBuf },
+    /// A compaction of this log is already running.
+    CompactionInProgress { path: PathBuf },
+    /// The log's option values cannot work.
+    InvalidOptions { path: PathBuf, reason: String },
     /// A failed append could not be rolled back; the tail may hold a partial
     /// record, so further appends are refused until the log is reopened.
     Poisoned { path: PathBuf },
 }
 
 impl StorageError {
+    pub(crate) fn too_large(path: &std::path::Path, e: crate::format::TooLarge) -> Self {
+        let path = path.to_path_buf();
+        match e.address {
+            IpAddr::V4(address) => StorageError::RecordTooLarge {
+                path,
+                address,
+                field: e.field,
+                len: e.len,
+                max: e.max,
+            },
+            IpAddr::V6(address) => StorageError::RecordTooLarge6 {
+                path,
+                address,
+                field: e.field,
+                len: e.len,
+                max: e.max,
+            },
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         StorageError::Io {
             path: path.into(),
@@ -83,6 +120,35 @@ impl fmt::Display for StorageError {
                 "lease log {}: lease {address} not written: {field} is {len} bytes, limit {max}",
                 path.display()
             ),
+            StorageError::RecordTooLarge6 {
+                path,
+                address,
+                field,
+                len,
+                max,
+            } => write!(
+                f,
+                "lease log {}: lease {address} not written: {field} is {len} bytes, limit {max}",
+                path.display()
+            ),
+            StorageError::SegmentFile { path } => write!(
+                f,
+                "{} is a segment of a segmented lease log; it was left untouched. Configure the directory holding it as a segmented log",
+                path.display()
+            ),
+            StorageError::Locked { path } => write!(
+                f,
+                "lease log directory {} is in use by another writer; only one server (shard) may own it",
+                path.display()
+            ),
+            StorageError::CompactionInProgress { path } => write!(
+                f,
+                "lease log {}: a compaction is already running; wait for it to finish",
+                path.display()
+            ),
+            StorageError::InvalidOptions { path, reason } => {
+                write!(f, "lease log {}: {reason}", path.display())
+            }
             StorageError::Poisoned { path } => write!(
                 f,
                 "lease log {}: an earlier failed write could not be rolled back; restart the server to replay and repair the log",

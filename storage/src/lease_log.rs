@@ -1,10 +1,7 @@
 //! The append-only lease log: open + replay + repair, append, rewrite.
 
-use std::collections::HashMap;
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
-use std::net::Ipv4Addr;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -13,46 +10,14 @@ use crate::format::{
     self, HEADER_FIXED, HEADER_LEN, HeaderProblem, LogHeader, MAX_RECORD_BODY, MIN_RECORD_BODY,
     RECORD_PREFIX,
 };
-use crate::lease::{Lease4, Record};
+use crate::lease::{Lease4, Record, RecordRef};
+use crate::replay::{CutReport, Replay, ReplayState};
 
 /// Above this the append buffer is shrunk after use, so one huge batch does
 /// not pin memory forever.
 const BUF_KEEP: usize = 1 << 20;
 /// Rewrite flushes its buffer at this size.
 const REWRITE_CHUNK: usize = 256 << 10;
-
-/// What replay found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Replay {
-    /// Live leases, newest record per address, deletes applied; sorted by
-    /// address so the result is deterministic.
-    pub leases: Vec<Lease4>,
-    /// Addresses whose last record in this log is a delete, with its time: what a
-    /// merge with other shards' logs needs to order a delete against their leases.
-    pub deleted: Vec<(Ipv4Addr, u64)>,
-    /// Valid records read (leases and deletes).
-    pub records_read: u64,
-    /// Set when a damaged tail ended the replay.
-    pub cut: Option<CutReport>,
-}
-
-/// A damaged tail: where it started, how long it was, why it was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CutReport {
-    pub offset: u64,
-    pub bytes_cut: u64,
-    pub reason: String,
-}
-
-impl fmt::Display for CutReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cut {} bytes at offset {}: {}",
-            self.bytes_cut, self.offset, self.reason
-        )
-    }
-}
 
 /// An open, writable lease log positioned after its last good record.
 ///
@@ -153,13 +118,7 @@ impl LeaseLog {
     /// appended before, 0 if none). If any record is too large nothing is
     /// written.
     pub fn append(&mut self, records: &[Record]) -> Result<u64, StorageError> {
-        self.append_refs(records.iter().map(|r| match r {
-            Record::Lease4(l) => RecordRef::Lease4(l),
-            Record::Delete4 { address, at } => RecordRef::Delete4 {
-                address: *address,
-                at: *at,
-            },
-        }))
+        self.append_refs(records.iter().map(RecordRef::from))
     }
 
     /// [`append`](Self::append) for records borrowed from where they live (the shard's
@@ -175,18 +134,17 @@ impl LeaseLog {
         }
         self.buf.clear();
         let mut seq = self.next_seq;
+        let mut v2 = false;
         for record in records {
-            let encoded = match record {
-                RecordRef::Lease4(l) => format::encode_lease4_record(&mut self.buf, seq, l),
-                RecordRef::Delete4 { address, at } => {
-                    format::encode_record(&mut self.buf, seq, &Record::Delete4 { address, at })
-                }
-            };
-            encoded.map_err(|e| too_large(&self.path, e))?;
+            v2 |= format::needs_v2(record);
+            format::encode_ref(&mut self.buf, seq, record).map_err(|e| too_large(&self.path, e))?;
             seq += 1;
         }
         if seq == self.next_seq {
             return Ok(self.next_seq - 1);
+        }
+        if v2 && self.header.format_version < format::FORMAT_VERSION {
+            self.upgrade_header()?;
         }
         self.write_buf()?;
         self.next_seq = seq;
@@ -251,6 +209,23 @@ impl LeaseLog {
         self.next_seq = next_seq;
         self.poisoned = false;
         sync_dir(&self.path)
+    }
+
+    /// Rewrites the header as format version 2 before the first DHCPv6 record, so an
+    /// older build refuses the file instead of cutting records it cannot read.
+    fn upgrade_header(&mut self) -> Result<(), StorageError> {
+        let mut header = self.header.clone();
+        header.format_version = format::FORMAT_VERSION;
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
+        header.encode(&mut bytes);
+        // The v1 layout is 64 bytes; a longer (future) header is never upgraded here
+        // since such a file already has a newer version.
+        self.file
+            .write_all_at(&bytes, 0)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| StorageError::io(&self.path, e))?;
+        self.header = header;
+        Ok(())
     }
 
     fn write_buf(&mut self) -> Result<(), StorageError> {
@@ -339,8 +314,11 @@ fn read_header(file: &File, path: &Path, file_len: u64) -> Result<HeaderState, S
     let mut bytes = vec![0u8; header_len];
     file.read_exact_at(&mut bytes, 0)
         .map_err(|e| StorageError::io(path, e))?;
-    match format::decode_header(&bytes) {
-        Ok(h) => Ok(HeaderState::Valid(h, header_len)),
+    match format::decode_header_ext(&bytes) {
+        Ok(h) if h.flags & format::HEADER_FLAG_SEGMENT != 0 => Err(StorageError::SegmentFile {
+            path: path.to_path_buf(),
+        }),
+        Ok(h) => Ok(HeaderState::Valid(h.header, header_len)),
         Err(p) => map(p),
     }
 }
@@ -393,9 +371,7 @@ fn scan(
     reader.seek(SeekFrom::Start(start as u64)).map_err(io)?;
     let mut off = start as u64;
     let mut last_seq = seq_base;
-    let mut records_read = 0u64;
-    let mut live: HashMap<Ipv4Addr, Lease4> = HashMap::new();
-    let mut tombstones: HashMap<Ipv4Addr, u64> = HashMap::new();
+    let mut state = ReplayState::default();
     let mut body = Vec::new();
     let mut reason = None;
 
@@ -448,37 +424,18 @@ fn scan(
             reason = Some(format!("sequence {seq} does not follow {last_seq}"));
             break;
         }
-        match record {
-            Record::Lease4(l) => {
-                tombstones.remove(&l.address);
-                live.insert(l.address, l);
-            }
-            Record::Delete4 { address, at } => {
-                live.remove(&address);
-                tombstones.insert(address, at);
-            }
-        }
+        state.apply(record);
         last_seq = seq;
-        records_read += 1;
         off += (RECORD_PREFIX + len) as u64;
     }
 
-    let mut leases: Vec<Lease4> = live.into_values().collect();
-    leases.sort_unstable_by_key(|l| u32::from(l.address));
-    let mut deleted: Vec<(Ipv4Addr, u64)> = tombstones.into_iter().collect();
-    deleted.sort_unstable_by_key(|(a, _)| u32::from(*a));
     let cut = reason.map(|reason| CutReport {
         offset: off,
         bytes_cut: file_len - off,
         reason,
     });
     Ok(Scan {
-        replay: Replay {
-            leases,
-            deleted,
-            records_read,
-            cut,
-        },
+        replay: state.finish(cut),
         end: off,
         last_seq,
     })
@@ -513,7 +470,7 @@ fn write_rewrite(
     let mut len = 0u64;
     let mut seq = first_seq;
     for lease in live {
-        format::encode_lease4_record(buf, seq, lease).map_err(|e| too_large(tmp, e))?;
+        format::encode_ref(buf, seq, RecordRef::Lease4(lease)).map_err(|e| too_large(tmp, e))?;
         seq += 1;
         if buf.len() >= REWRITE_CHUNK {
             file.write_all(buf).map_err(io)?;
@@ -528,14 +485,8 @@ fn write_rewrite(
     Ok((file, len, seq))
 }
 
-fn too_large(path: &Path, e: format::TooLarge) -> StorageError {
-    StorageError::RecordTooLarge {
-        path: path.to_path_buf(),
-        address: e.address,
-        field: e.field,
-        len: e.len,
-        max: e.max,
-    }
+pub(crate) fn too_large(path: &Path, e: format::TooLarge) -> StorageError {
+    StorageError::too_large(path, e)
 }
 
 fn not_regular(path: &Path) -> StorageError {
@@ -555,43 +506,9 @@ fn tmp_path(path: &Path) -> PathBuf {
 }
 
 /// Makes a create/rename durable: the entry lives in the directory.
-fn sync_dir(path: &Path) -> Result<(), StorageError> {
+pub(crate) fn sync_dir(path: &Path) -> Result<(), StorageError> {
     let dir = parent_dir(path).unwrap_or(Path::new("."));
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StorageError::io(dir, e))
-}
-
-/// A record to append, borrowing its lease.
-#[derive(Debug, Clone, Copy)]
-pub enum RecordRef<'a> {
-    Lease4(&'a Lease4),
-    Delete4 { address: Ipv4Addr, at: u64 },
-}
-
-/// Merges the replays of several logs (one per shard) into one lease set. For each
-/// address the newest record wins: a lease by its `cltt`, a delete by its `at`; on a tie
-/// the lease wins, because an address is only handed out again after its delete.
-pub fn merge_replays(replays: &[Replay]) -> Vec<Lease4> {
-    let mut newest: HashMap<Ipv4Addr, (u64, Option<&Lease4>)> = HashMap::new();
-    for r in replays {
-        for l in &r.leases {
-            let e = newest.entry(l.address).or_insert((l.cltt, Some(l)));
-            if l.cltt > e.0 || (l.cltt == e.0 && e.1.is_none()) {
-                *e = (l.cltt, Some(l));
-            }
-        }
-        for &(addr, at) in &r.deleted {
-            let e = newest.entry(addr).or_insert((at, None));
-            if at > e.0 {
-                *e = (at, None);
-            }
-        }
-    }
-    let mut out: Vec<Lease4> = newest
-        .into_values()
-        .filter_map(|(_, l)| l.cloned())
-        .collect();
-    out.sort_unstable_by_key(|l| u32::from(l.address));
-    out
 }

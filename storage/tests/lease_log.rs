@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use xdhcp_storage::{
-    Lease4, LeaseLog, LeaseState, MAX_RECORD_BODY, Record, Replay, StorageError, merge_replays,
-    read_log,
+    FORMAT_VERSION, Lease4, LeaseLog, LeaseState, MAX_RECORD_BODY, Record, Replay, StorageError,
+    merge_replays, read_log,
 };
 
 const HEADER_LEN: u64 = 64;
@@ -492,11 +492,11 @@ fn newer_format_version_is_refused_untouched() {
     let d = dir();
     let path = d.path().join("leases.log");
     let (mut bytes, _) = build(&path, &small_log());
-    bytes[8] = 2;
+    bytes[8] = (FORMAT_VERSION + 1) as u8;
     fs::write(&path, &bytes).unwrap();
     let err = LeaseLog::open(&path).unwrap_err();
     assert!(
-        matches!(err, StorageError::UnsupportedVersion { version: 2, .. }),
+        matches!(err, StorageError::UnsupportedVersion { version: 3, .. }),
         "{err}"
     );
     assert_eq!(fs::read(&path).unwrap(), bytes);

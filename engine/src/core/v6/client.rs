@@ -64,7 +64,10 @@ impl<'a> ClientV6<'a> {
 
 /// RFC 6939 Client Link-Layer Address option of the relay closest to the client.
 fn relay_hwaddr(chain: &RelayChain<'_>) -> Option<HwAddr> {
-    let data = chain.iter().rev().find_map(|l| l.options.get(code::CLIENT_LINKLAYER_ADDR))?;
+    let data = chain
+        .iter()
+        .rev()
+        .find_map(|l| l.options.get(code::CLIENT_LINKLAYER_ADDR))?;
     let (t, addr) = (data.get(..2)?, data.get(2..)?);
     HwAddr::new(
         u16::from_be_bytes([t[0], t[1]]),

@@ -47,9 +47,8 @@ impl IaKey {
 
     /// The index entry for a lease; declined leases (placeholder DUID) have none.
     fn of(lease: &Lease6) -> Option<IaKey> {
-        (lease.state != LeaseState::Declined && !lease.duid.is_empty()).then(|| {
-            IaKey::new(lease.subnet_id, lease.lease_type, &lease.duid, lease.iaid)
-        })
+        (lease.state != LeaseState::Declined && !lease.duid.is_empty())
+            .then(|| IaKey::new(lease.subnet_id, lease.lease_type, &lease.duid, lease.iaid))
     }
 }
 

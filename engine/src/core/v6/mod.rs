@@ -15,7 +15,7 @@ mod shard;
 mod stats;
 
 pub use leases::Lease6Key;
-pub use runtime::{RuntimeV6, SubnetRt6};
+pub use runtime::{PdPoolRt, RuntimeV6, SubnetRt6};
 pub use shard::{LeaseChange6, ShardV6};
 pub use stats::{Counter6, Stats6, SubnetCounters6};
 

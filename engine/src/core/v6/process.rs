@@ -161,8 +161,8 @@ impl ShardV6 {
         plan.reservation = reservation;
         match t {
             M::Solicit => {
-                let rapid =
-                    opts.rapid_commit() && si.is_some_and(|si| self.rt.subnets[si].cfg.rapid_commit);
+                let rapid = opts.rapid_commit()
+                    && si.is_some_and(|si| self.rt.subnets[si].cfg.rapid_commit);
                 if !rapid {
                     plan.kind = ReplyKind6::Advertise;
                 }
@@ -185,6 +185,7 @@ impl ShardV6 {
                 }
                 plan.with_options = true;
                 self.extend(now, msg, &client, ctx, rebind, &mut plan);
+                plan.resolve_conflicts();
                 self.finish_and_apply(now, msg, chain, ctx, &client, &plan, out)
             }
             M::Release => {
@@ -217,7 +218,10 @@ impl ShardV6 {
                 plan.status = Some(if on_link {
                     (StatusCode::Success, "All addresses are on-link")
                 } else {
-                    (StatusCode::NotOnLink, "Some of the addresses are not on link")
+                    (
+                        StatusCode::NotOnLink,
+                        "Some of the addresses are not on link",
+                    )
                 });
                 self.finish(msg, chain, ctx, &plan, out)
             }
@@ -297,7 +301,11 @@ impl ShardV6 {
         e: &Entry,
         reservation: Option<usize>,
     ) {
-        let t = if ia.pd { Lease6Type::Pd } else { Lease6Type::Na };
+        let t = if ia.pd {
+            Lease6Type::Pd
+        } else {
+            Lease6Type::Na
+        };
         let key = Lease6Key::new(t, e.addr);
         match e.action {
             Action::None => {}
@@ -427,6 +435,9 @@ impl ShardV6 {
             .map(|ia| (false, ia.iaid, ia.options))
             .chain(opts.ia_pds().map(|ia| (true, ia.iaid, ia.options)));
         for (pd, iaid, ia_opts) in ias.take(reply::MAX_IAS) {
+            if plan.answers(pd, iaid) {
+                continue;
+            }
             let mut ia = IaPlan::new(pd, iaid);
             let choice = plan.subnet.and_then(|si| {
                 self.pick(now, si, client, pd, iaid, ia_opts, plan, ctx)
@@ -595,7 +606,11 @@ impl ShardV6 {
         ctx: &Context6<'_>,
     ) -> bool {
         if !self.valid_for_link(si, c, pd, reservation)
-            || (!pd && ctx.iface_addrs.iter().any(|(a, _)| u128::from(*a) == c.addr))
+            || (!pd
+                && ctx
+                    .iface_addrs
+                    .iter()
+                    .any(|(a, _)| u128::from(*a) == c.addr))
         {
             return false;
         }
@@ -603,7 +618,8 @@ impl ShardV6 {
         match self.leases.get(Lease6Key::new(t, Ipv6Addr::from(c.addr))) {
             None => true,
             Some(l) => {
-                let expired = l.expire() <= now || l.state == LeaseState::ExpiredReclaimed;
+                let expired = l.expire() <= now
+                    || matches!(l.state, LeaseState::ExpiredReclaimed | LeaseState::Released);
                 expired
                     || (l.state == LeaseState::Default
                         && l.subnet_id == self.rt.subnets[si].cfg.id
@@ -647,6 +663,9 @@ impl ShardV6 {
             .map(|ia| (false, ia.iaid, ia.options))
             .chain(opts.ia_pds().map(|ia| (true, ia.iaid, ia.options)));
         for (pd, iaid, ia_opts) in ias.take(reply::MAX_IAS) {
+            if plan.answers(pd, iaid) {
+                continue;
+            }
             let mut ia = IaPlan::new(pd, iaid);
             let Some(si) = plan.subnet else {
                 ia.status = Some((StatusCode::NoBinding, "No binding for this IA"));
@@ -719,12 +738,15 @@ impl ShardV6 {
                 return;
             }
             // A Rebind for leases this server does not know (its state was lost, or
-            // another server made them): the ones appropriate for the link and free are
-            // bound to the client, the others get lifetimes 0 (RFC 8415 §18.3.5).
+            // another server made them): the first one appropriate for the link and free
+            // is bound to the client (one lease per IA), the others get lifetimes 0
+            // (RFC 8415 §18.3.5).
+            let mut bound_one = false;
             for c in listed {
-                let free = self.usable(now, si, *c, pd, client, iaid, plan.reservation, ctx)
-                    && !plan.holds(pd, Ipv6Addr::from(c.addr))
-                    && !ia.lists(Ipv6Addr::from(c.addr));
+                let free = !bound_one
+                    && self.usable(now, si, *c, pd, client, iaid, plan.reservation, ctx)
+                    && !plan.holds(pd, Ipv6Addr::from(c.addr));
+                bound_one |= free;
                 ia.push(if free {
                     self.entry(si, pd, c.addr, c.plen, Action::Allocate)
                 } else {
@@ -754,7 +776,8 @@ impl ShardV6 {
         if let Some(b) = bound.filter(|b| !listed.iter().any(|c| c.addr == b.addr)) {
             // Kea 1.4 takes back the delegated prefixes a client leaves out of its
             // IA_PD; bound addresses are extended whether listed or not.
-            let e = if (pd && !listed.is_empty()) || !self.valid_for_link(si, b, pd, plan.reservation)
+            let e = if (pd && !listed.is_empty())
+                || !self.valid_for_link(si, b, pd, plan.reservation)
             {
                 Entry {
                     action: Action::Delete,
@@ -872,11 +895,19 @@ fn zero(c: &Choice) -> Entry {
 /// The addresses (IA_NA) or prefixes (IA_PD) an IA lists, at most `MAX_LISTED`.
 fn listed_addresses(pd: bool, ia_opts: Options<'_>) -> impl Iterator<Item = Ipv6Addr> + '_ {
     let prefixes = pd
-        .then(|| ia_opts.typed::<xdhcp_wire::dhcpv6::IaPrefix>().map(|p| p.prefix))
+        .then(|| {
+            ia_opts
+                .typed::<xdhcp_wire::dhcpv6::IaPrefix>()
+                .map(|p| p.prefix)
+        })
         .into_iter()
         .flatten();
     let addrs = (!pd)
-        .then(|| ia_opts.typed::<xdhcp_wire::dhcpv6::IaAddr>().map(|a| a.addr))
+        .then(|| {
+            ia_opts
+                .typed::<xdhcp_wire::dhcpv6::IaAddr>()
+                .map(|a| a.addr)
+        })
         .into_iter()
         .flatten();
     prefixes.chain(addrs).take(MAX_LISTED)

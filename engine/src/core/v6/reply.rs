@@ -89,10 +89,6 @@ impl IaPlan {
     pub fn entries(&self) -> &[Entry] {
         &self.entries[..self.n]
     }
-
-    pub fn lists(&self, addr: Ipv6Addr) -> bool {
-        self.entries().iter().any(|e| e.addr == addr)
-    }
 }
 
 /// Everything a reply says.
@@ -132,6 +128,46 @@ impl Plan {
 
     pub fn ias(&self) -> &[IaPlan] {
         &self.ias[..self.n]
+    }
+
+    /// Whether this reply already answers the IA (a message naming an IA twice gets
+    /// the first one answered).
+    pub fn answers(&self, pd: bool, iaid: u32) -> bool {
+        self.ias().iter().any(|ia| ia.pd == pd && ia.iaid == iaid)
+    }
+
+    /// Makes sure no address or prefix is given to two IAs of one reply (a Rebind can
+    /// name, in one IA, an expired lease another of its IAs holds): the extension of a
+    /// binding wins, else the first IA; the other gets it with lifetimes 0.
+    pub fn resolve_conflicts(&mut self) {
+        let rank = |a: Action| u8::from(a != Action::Extend);
+        for i in 0..self.n {
+            for j in 0..self.ias[i].n {
+                let e = self.ias[i].entries[j];
+                if e.valid == 0 {
+                    continue;
+                }
+                let beaten = self.ias[..self.n].iter().enumerate().any(|(k, ia)| {
+                    ia.pd == self.ias[i].pd
+                        && ia.entries().iter().enumerate().any(|(m, o)| {
+                            o.addr == e.addr
+                                && o.valid > 0
+                                && (k, m) != (i, j)
+                                && (rank(o.action), k, m) < (rank(e.action), i, j)
+                        })
+                });
+                if beaten {
+                    let d = &mut self.ias[i].entries[j];
+                    d.preferred = 0;
+                    d.valid = 0;
+                    d.action = Action::None;
+                }
+            }
+            if self.ias[i].entries().iter().all(|e| e.valid == 0) {
+                self.ias[i].t1 = 0;
+                self.ias[i].t2 = 0;
+            }
+        }
     }
 
     /// Whether an address or prefix is already given out in this reply.

@@ -146,7 +146,9 @@ impl SubnetRt6 {
 
     /// The address pool holding `addr`.
     pub fn pool_of(&self, addr: u128) -> Option<usize> {
-        self.pools.iter().position(|(a, b)| *a <= addr && addr <= *b)
+        self.pools
+            .iter()
+            .position(|(a, b)| *a <= addr && addr <= *b)
     }
 
     /// The pd-pool delegating `p/len`.
@@ -156,9 +158,9 @@ impl SubnetRt6 {
 
     /// Addresses in the pools (saturating).
     pub fn total_nas(&self) -> u128 {
-        self.pools
-            .iter()
-            .fold(0u128, |n, (a, b)| n.saturating_add((b - a).saturating_add(1)))
+        self.pools.iter().fold(0u128, |n, (a, b)| {
+            n.saturating_add((b - a).saturating_add(1))
+        })
     }
 
     pub fn total_pds(&self) -> u128 {
@@ -206,7 +208,11 @@ impl RuntimeV6 {
                 .cfg
                 .option_data
                 .iter()
-                .chain(subnet.into_iter().flat_map(|si| &self.subnets[si].cfg.option_data))
+                .chain(
+                    subnet
+                        .into_iter()
+                        .flat_map(|si| &self.subnets[si].cfg.option_data),
+                )
                 .any(|o| o.code == code::UNICAST && o.space == "dhcp6")
     }
 }
