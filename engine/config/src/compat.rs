@@ -24,7 +24,7 @@ pub(crate) enum Scope {
 }
 
 /// Keys valid on both the global and the subnet level (newest dialect) that
-/// xdhcp does not implement.
+/// xdhcp does not implement, in `Dhcp4` and in `Dhcp6` alike.
 const NETWORK_UNSUPPORTED: &[&str] = &[
     "min-valid-lifetime",
     "max-valid-lifetime",
@@ -37,7 +37,6 @@ const NETWORK_UNSUPPORTED: &[&str] = &[
     "hostname-char-replacement",
     "store-extended-info",
     "allocator",
-    "offer-lifetime",
     "adaptive-lease-time-threshold",
     "client-class",
     "client-classes",
@@ -45,6 +44,17 @@ const NETWORK_UNSUPPORTED: &[&str] = &[
     "evaluate-additional-classes",
 ];
 
+/// [`NETWORK_UNSUPPORTED`] keys only DHCPv4 has.
+const NETWORK4_ONLY_UNSUPPORTED: &[&str] = &["offer-lifetime"];
+
+/// [`NETWORK_UNSUPPORTED`] keys only DHCPv6 has.
+const NETWORK6_ONLY_UNSUPPORTED: &[&str] = &[
+    "min-preferred-lifetime",
+    "max-preferred-lifetime",
+    "pd-allocator",
+];
+
+/// Global keys xdhcp does not implement, in `Dhcp4` and in `Dhcp6` alike.
 const GLOBAL_UNSUPPORTED: &[&str] = &[
     "shared-networks",
     "hooks-libraries",
@@ -68,7 +78,16 @@ const GLOBAL_UNSUPPORTED: &[&str] = &[
     "reservations-lookup-first",
     "compatibility",
     "parked-packet-limit",
-    "stash-agent-options",
+];
+
+/// [`GLOBAL_UNSUPPORTED`] keys only `Dhcp4` has.
+const GLOBAL4_ONLY_UNSUPPORTED: &[&str] = &["stash-agent-options"];
+
+/// [`GLOBAL_UNSUPPORTED`] keys only `Dhcp6` has.
+const GLOBAL6_ONLY_UNSUPPORTED: &[&str] = &[
+    "mac-sources",
+    "relay-supplied-options",
+    "allow-address-registration",
 ];
 
 const SUBNET_UNSUPPORTED: &[&str] = &[
@@ -125,79 +144,33 @@ const LEASE_DB_UNSUPPORTED: &[&str] = &[
 
 const LOGGER_UNSUPPORTED: &[&str] = &["pattern"];
 
-/// Keys valid on both the `Dhcp6` global and the `subnet6` level that xdhcp
-/// does not implement.
-const NETWORK6_UNSUPPORTED: &[&str] = &[
-    "min-valid-lifetime",
-    "max-valid-lifetime",
-    "min-preferred-lifetime",
-    "max-preferred-lifetime",
-    "calculate-tee-times",
-    "t1-percent",
-    "t2-percent",
-    "cache-threshold",
-    "cache-max-age",
-    "hostname-char-set",
-    "hostname-char-replacement",
-    "store-extended-info",
-    "allocator",
-    "pd-allocator",
-    "adaptive-lease-time-threshold",
-    "client-class",
-    "client-classes",
-    "require-client-classes",
-    "evaluate-additional-classes",
-];
-
-const GLOBAL6_UNSUPPORTED: &[&str] = &[
-    "shared-networks",
-    "hooks-libraries",
-    "option-def",
-    "hosts-database",
-    "hosts-databases",
-    "dhcp-ddns",
-    "control-socket",
-    "control-sockets",
-    "dhcp4o6-port",
-    "multi-threading",
-    "dhcp-queue-control",
-    "sanity-checks",
-    "reservations",
-    "config-control",
-    "server-tag",
-    "statistic-default-sample-count",
-    "statistic-default-sample-age",
-    "early-global-reservations-lookup",
-    "ip-reservations-unique",
-    "reservations-lookup-first",
-    "compatibility",
-    "parked-packet-limit",
-    "mac-sources",
-    "relay-supplied-options",
-    "allow-address-registration",
-];
-
 const RESERVATION6_UNSUPPORTED: &[&str] = &["excluded-prefixes"];
 
 /// Is `key` a Kea key of `scope` that xdhcp does not implement yet?
 pub(crate) fn is_unsupported(scope: Scope, key: &str) -> bool {
     let ddns = key.starts_with("ddns-");
+    let network4 =
+        || NETWORK_UNSUPPORTED.contains(&key) || NETWORK4_ONLY_UNSUPPORTED.contains(&key);
+    let network6 =
+        || NETWORK_UNSUPPORTED.contains(&key) || NETWORK6_ONLY_UNSUPPORTED.contains(&key);
     match scope {
         Scope::Global => {
-            ddns || GLOBAL_UNSUPPORTED.contains(&key) || NETWORK_UNSUPPORTED.contains(&key)
+            ddns || GLOBAL_UNSUPPORTED.contains(&key)
+                || GLOBAL4_ONLY_UNSUPPORTED.contains(&key)
+                || network4()
         }
-        Scope::Subnet => {
-            ddns || SUBNET_UNSUPPORTED.contains(&key) || NETWORK_UNSUPPORTED.contains(&key)
-        }
+        Scope::Subnet => ddns || SUBNET_UNSUPPORTED.contains(&key) || network4(),
         Scope::Pool => ddns || POOL_UNSUPPORTED.contains(&key),
         Scope::OptionData => OPTION_UNSUPPORTED.contains(&key),
         Scope::Interfaces => INTERFACES_UNSUPPORTED.contains(&key),
         Scope::LeaseDatabase => LEASE_DB_UNSUPPORTED.contains(&key),
         Scope::Logger => LOGGER_UNSUPPORTED.contains(&key),
         Scope::Global6 => {
-            ddns || GLOBAL6_UNSUPPORTED.contains(&key) || NETWORK6_UNSUPPORTED.contains(&key)
+            ddns || GLOBAL_UNSUPPORTED.contains(&key)
+                || GLOBAL6_ONLY_UNSUPPORTED.contains(&key)
+                || network6()
         }
-        Scope::Subnet6 => ddns || NETWORK6_UNSUPPORTED.contains(&key),
+        Scope::Subnet6 => ddns || network6(),
         Scope::Reservation6 => RESERVATION6_UNSUPPORTED.contains(&key),
     }
 }

@@ -1,6 +1,5 @@
 //! The `Dhcp4` object: global parameters and the subnet list.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -9,8 +8,11 @@ use crate::json::{Pos, Spanned, Value};
 use crate::logging::{self, Logger};
 use crate::option_data::{self, OptionData};
 use crate::reservation::{self, DEFAULT_IDENTIFIER_TYPES, IdentifierType};
-use crate::subnet::{self, Inherited, ModeKeys, ReservationMode, Subnet4};
-use crate::walk::{self, Res, child, err, index};
+use crate::subnet::{
+    self, Inherited, NetworkKeys, ReservationMode, Subnet4, SubnetRegistry, first_overlap,
+    timer_order_error,
+};
+use crate::walk::{self, Choices, Res, child, err, index};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dhcp4Config {
@@ -161,8 +163,7 @@ pub(crate) fn parse(
     let mut subnets_v: Option<&Spanned<Value>> = None;
     let mut loggers = None;
     let mut renew_pos = None;
-    let mut modes = ModeKeys::default();
-    let mut ctx = walk::Context::default();
+    let mut keys = NetworkKeys::new(Scope::Global);
 
     for (k, val) in entries {
         let key = k.value.as_str();
@@ -188,37 +189,33 @@ pub(crate) fn parse(
                 c.expired_leases_processing = parse_expired(val, &p)?;
             }
             "host-reservation-identifiers" => {
-                c.host_reservation_identifiers = parse_identifier_types(val, &p)?;
+                c.host_reservation_identifiers = parse_identifier_types(
+                    val,
+                    &p,
+                    &V4_IDENTIFIERS,
+                    "host reservation identifier",
+                )?;
             }
             "subnet4" => {
                 walk::list(val, &p, key)?;
                 subnets_v = Some(val);
             }
             "loggers" => loggers = Some((logging::parse_loggers(val, &p)?, k.pos.clone())),
-            _ => {
-                if ctx.take(k, val, path)?
-                    || modes.take(k, val, path)?
-                    || compat::check(Scope::Global, k, val, path)?
-                {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => keys.take(k, val, path)?,
         }
     }
-    c.user_context = ctx.finish();
-    c.reservation_mode = modes.resolve(ReservationMode::default(), path)?;
+    (c.user_context, c.reservation_mode) = keys.finish(ReservationMode::default(), path)?;
 
     if let (Some(t1), Some(t2)) = (c.renew_timer, c.rebind_timer)
         && t1 > t2
     {
-        return Err(err(
-            renew_pos.as_ref().unwrap_or(&v.pos),
-            "Dhcp4/renew-timer",
-            "renew-timer",
-            format!(
-                "the value of renew-timer ({t1}) is greater than the value of rebind-timer ({t2})"
-            ),
+        return Err(timer_order_error(
+            path,
+            renew_pos.as_ref(),
+            None,
+            &v.pos,
+            t1,
+            t2,
         ));
     }
 
@@ -246,94 +243,52 @@ fn parse_subnets(
         authoritative: c.authoritative,
     };
     let mut out: Vec<Subnet4> = Vec::new();
-    let mut ids: HashMap<u32, String> = HashMap::new();
-    let mut prefixes: HashMap<(Ipv4Addr, u8), String> = HashMap::new();
+    let mut registry = SubnetRegistry::new();
     let mut all_pools = Vec::new();
     let mut pool_seq = 0usize;
-    let mut max_id = 0u32;
     for (i, item) in walk::list(v, path, "subnet4")?.iter().enumerate() {
         let sp = index(path, i);
         let mut ps = subnet::parse(item, &sp, &inh, &mut pool_seq, warnings)?;
-        let id = match &ps.explicit_id {
-            Some((id, pos)) => {
-                if let Some(first) = ids.get(id) {
-                    return Err(err(
-                        pos,
-                        &child(&sp, "id"),
-                        "id",
-                        format!("'id': duplicate subnet id {id} (already used by {first})"),
-                    ));
-                }
-                *id
-            }
-            None => {
-                if max_id >= u32::MAX - 1 {
-                    return Err(err(
-                        &item.pos,
-                        &child(&sp, "id"),
-                        "id",
-                        "cannot assign a subnet id automatically: ids exhausted",
-                    ));
-                }
-                let id = max_id + 1;
-                if let Some(first) = ids.get(&id) {
-                    return Err(err(
-                        &item.pos,
-                        &child(&sp, "id"),
-                        "id",
-                        format!(
-                            "automatically assigned subnet id {id} is already used by {first}; give this subnet an explicit 'id'"
-                        ),
-                    ));
-                }
-                id
-            }
-        };
-        max_id = max_id.max(id);
-        ids.insert(id, sp.clone());
-        ps.subnet.id = id;
-        let key = (ps.subnet.prefix, ps.subnet.prefix_len);
-        if let Some(first) = prefixes.get(&key) {
-            return Err(err(
-                &ps.subnet_pos,
-                &child(&sp, "subnet"),
-                "subnet",
-                format!(
-                    "'subnet': a subnet with the prefix {}/{} already exists ({first})",
-                    key.0, key.1
-                ),
-            ));
-        }
-        prefixes.insert(key, sp.clone());
+        ps.subnet.id = registry.register(
+            &sp,
+            &item.pos,
+            &ps.explicit_id,
+            (ps.subnet.prefix, ps.subnet.prefix_len),
+            &ps.subnet_pos,
+        )?;
         all_pools.append(&mut ps.pools);
         out.push(ps.subnet);
     }
 
     // Pools must not overlap across subnets either.
-    all_pools.sort_by_key(|p| (p.start, p.seq));
-    let mut widest: Option<usize> = None;
-    for n in 0..all_pools.len() {
-        if let Some(w) = widest {
-            let (a, b) = (&all_pools[w], &all_pools[n]);
-            if b.start <= a.end {
-                let (later, earlier) = if a.seq > b.seq { (a, b) } else { (b, a) };
-                return Err(err(
-                    &later.pos,
-                    &later.path,
-                    "pool",
-                    format!(
-                        "'pool': pool {} - {} overlaps with pool {} - {} ({})",
-                        later.start, later.end, earlier.start, earlier.end, earlier.path
-                    ),
-                ));
-            }
-        }
-        if widest.is_none_or(|w| all_pools[n].end > all_pools[w].end) {
-            widest = Some(n);
-        }
+    if let Some((later, earlier)) = first_overlap(&mut all_pools, |p| (p.start, p.end, p.seq)) {
+        return Err(err(
+            &later.pos,
+            &later.path,
+            "pool",
+            format!(
+                "'pool': pool {} - {} overlaps with pool {} - {} ({})",
+                later.start, later.end, earlier.start, earlier.end, earlier.path
+            ),
+        ));
     }
     Ok(out)
 }
+
+/// `interfaces-config/dhcp-socket-type`.
+const SOCKET_TYPES: Choices<SocketType> = Choices::new(
+    "invalid value",
+    &[("raw", SocketType::Raw), ("udp", SocketType::Udp)],
+);
+
+/// `interfaces-config/outbound-interface`.
+const OUTBOUND_INTERFACES: Choices<OutboundInterface> = Choices::new(
+    "invalid value",
+    &[
+        ("same-as-inbound", OutboundInterface::SameAsInbound),
+        ("use-routing", OutboundInterface::UseRouting),
+    ],
+);
 
 fn parse_interfaces(v: &Spanned<Value>, path: &str, c: &mut Dhcp4Config) -> Res<()> {
     let entries = walk::map(v, path, "interfaces-config")?;
@@ -342,71 +297,45 @@ fn parse_interfaces(v: &Spanned<Value>, path: &str, c: &mut Dhcp4Config) -> Res<
         let key = k.value.as_str();
         let p = child(path, key);
         match key {
-            "interfaces" => {
-                c.interfaces.clear();
-                for (i, item) in walk::list(val, &p, key)?.iter().enumerate() {
-                    let ip = index(&p, i);
-                    let s = walk::string(item, &ip, key)?;
-                    let spec = parse_interface(s)
-                        .map_err(|m| err(&item.pos, &ip, key, format!("'interfaces': {m}")))?;
-                    if !c.interfaces.contains(&spec) {
-                        c.interfaces.push(spec);
-                    }
-                }
-            }
-            "dhcp-socket-type" => {
-                let s = walk::string(val, &p, key)?;
-                c.socket_type = match s {
-                    "raw" => SocketType::Raw,
-                    "udp" => SocketType::Udp,
-                    _ => {
-                        return Err(err(
-                            &val.pos,
-                            &p,
-                            key,
-                            format!(
-                                "'dhcp-socket-type': invalid value '{s}' (expected raw or udp)"
-                            ),
-                        ));
-                    }
-                }
-            }
+            "interfaces" => c.interfaces = parse_interface_list(val, &p, key, parse_interface)?,
+            "dhcp-socket-type" => c.socket_type = SOCKET_TYPES.read(val, &p, key)?,
             "outbound-interface" => {
-                let s = walk::string(val, &p, key)?;
-                c.outbound_interface = match s {
-                    "same-as-inbound" => OutboundInterface::SameAsInbound,
-                    "use-routing" => OutboundInterface::UseRouting,
-                    _ => {
-                        return Err(err(
-                            &val.pos,
-                            &p,
-                            key,
-                            format!(
-                                "'outbound-interface': invalid value '{s}' (expected same-as-inbound or use-routing)"
-                            ),
-                        ));
-                    }
-                }
+                c.outbound_interface = OUTBOUND_INTERFACES.read(val, &p, key)?
             }
             "re-detect" => c.re_detect = walk::boolean(val, &p, key)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Interfaces, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Interfaces)?,
         }
     }
     Ok(())
 }
 
-fn parse_interface(s: &str) -> Result<InterfaceSpec, String> {
-    let (name, addr) = match s.split_once('/') {
-        Some((n, a)) => {
-            let addr = walk::parse_ipv4(a)
-                .ok_or_else(|| format!("'{s}': '{a}' is not a valid IPv4 address"))?;
-            (n.trim(), Some(addr))
+/// Reads an `interfaces` list, each entry read by `parse`; repeats are dropped.
+pub(crate) fn parse_interface_list<S: PartialEq>(
+    v: &Spanned<Value>,
+    path: &str,
+    key: &str,
+    parse: fn(&str) -> Result<S, String>,
+) -> Res<Vec<S>> {
+    let mut out = Vec::new();
+    for (i, item) in walk::list(v, path, key)?.iter().enumerate() {
+        let ip = index(path, i);
+        let s = walk::string(item, &ip, key)?;
+        let spec = parse(s).map_err(|m| err(&item.pos, &ip, key, format!("'interfaces': {m}")))?;
+        if !out.contains(&spec) {
+            out.push(spec);
         }
+    }
+    Ok(out)
+}
+
+/// Splits an `interfaces` entry `name` or `name/address`, reading the address
+/// with `address`; refuses an empty name and `*` with an address.
+pub(crate) fn split_interface<A>(
+    s: &str,
+    address: impl Fn(&str) -> Result<A, String>,
+) -> Result<(String, Option<A>), String> {
+    let (name, addr) = match s.split_once('/') {
+        Some((n, a)) => (n.trim(), Some(address(a)?)),
         None => (s.trim(), None),
     };
     if name.is_empty() {
@@ -415,10 +344,14 @@ fn parse_interface(s: &str) -> Result<InterfaceSpec, String> {
     if name == "*" && addr.is_some() {
         return Err(format!("'{s}': '*' cannot have an address"));
     }
-    Ok(InterfaceSpec {
-        name: name.to_string(),
-        address: addr,
-    })
+    Ok((name.to_string(), addr))
+}
+
+fn parse_interface(s: &str) -> Result<InterfaceSpec, String> {
+    let (name, address) = split_interface(s, |a| {
+        walk::parse_ipv4(a).ok_or_else(|| format!("'{s}': '{a}' is not a valid IPv4 address"))
+    })?;
+    Ok(InterfaceSpec { name, address })
 }
 
 pub(crate) fn parse_lease_db(v: &Spanned<Value>, path: &str) -> Res<LeaseDatabase> {
@@ -499,22 +432,39 @@ pub(crate) fn parse_expired(v: &Spanned<Value>, path: &str) -> Res<ExpiredLeases
     Ok(e)
 }
 
-fn parse_identifier_types(v: &Spanned<Value>, path: &str) -> Res<Vec<IdentifierType>> {
+/// Every identifier type a DHCPv4 reservation may use.
+const V4_IDENTIFIERS: [IdentifierType; 5] = [
+    IdentifierType::HwAddress,
+    IdentifierType::Duid,
+    IdentifierType::CircuitId,
+    IdentifierType::ClientId,
+    IdentifierType::FlexId,
+];
+
+/// Reads `host-reservation-identifiers`: names of the `accepted` types
+/// (`what` names them in the error for another), each at most once.
+pub(crate) fn parse_identifier_types(
+    v: &Spanned<Value>,
+    path: &str,
+    accepted: &[IdentifierType],
+    what: &str,
+) -> Res<Vec<IdentifierType>> {
     let key = "host-reservation-identifiers";
     let mut out = Vec::new();
     for (i, item) in walk::list(v, path, key)?.iter().enumerate() {
         let ip = index(path, i);
         let s = walk::string(item, &ip, key)?;
-        let t = IdentifierType::from_kea_name(s).ok_or_else(|| {
-            err(
-                &item.pos,
-                &ip,
-                key,
-                format!(
-                    "'{key}': invalid host reservation identifier '{s}' (expected hw-address, duid, circuit-id, client-id or flex-id)"
-                ),
-            )
-        })?;
+        let t = IdentifierType::from_kea_name(s)
+            .filter(|t| accepted.contains(t))
+            .ok_or_else(|| {
+                let expected = walk::one_of(accepted.iter().map(|t| t.kea_name()));
+                err(
+                    &item.pos,
+                    &ip,
+                    key,
+                    format!("'{key}': invalid {what} '{s}' (expected {expected})"),
+                )
+            })?;
         if out.contains(&t) {
             return Err(err(
                 &item.pos,

@@ -1,19 +1,23 @@
 //! The `Dhcp6` object: global parameters, the server DUID and the subnet list.
 
-use std::collections::HashMap;
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-use crate::compat::{self, Scope};
-use crate::dhcp4::{ExpiredLeasesProcessing, InnerLoggers, LeaseDatabase};
+use crate::compat::Scope;
+use crate::dhcp4::{
+    ExpiredLeasesProcessing, InnerLoggers, LeaseDatabase, parse_identifier_types,
+    parse_interface_list, split_interface,
+};
 use crate::json::{Pos, Spanned, Value};
 use crate::logging::{self, Logger};
 use crate::option_data6::{self, OptionData6};
 use crate::reservation::{IdentifierType, parse_formatted_hex};
 use crate::reservation6::V6_IDENTIFIERS;
-use crate::subnet::{ModeKeys, ReservationMode};
+use crate::subnet::{
+    NetworkKeys, ReservationMode, SubnetRegistry, first_overlap, timer_order_error,
+};
 use crate::subnet6::{self, Inherited6, Site6, Subnet6, overlap_error};
-use crate::walk::{self, Res, child, err, index};
+use crate::walk::{self, Choices, Res, child, err, index};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dhcp6Config {
@@ -144,8 +148,7 @@ pub(crate) fn parse(
     let mut loggers = None;
     let mut renew_pos: Option<Pos> = None;
     let mut rebind_pos: Option<Pos> = None;
-    let mut modes = ModeKeys::default();
-    let mut ctx = walk::Context::default();
+    let mut keys = NetworkKeys::new(Scope::Global6);
 
     for (k, val) in entries {
         let key = k.value.as_str();
@@ -170,7 +173,12 @@ pub(crate) fn parse(
                 c.expired_leases_processing = crate::dhcp4::parse_expired(val, &p)?;
             }
             "host-reservation-identifiers" => {
-                c.host_reservation_identifiers = parse_identifier_types(val, &p)?;
+                c.host_reservation_identifiers = parse_identifier_types(
+                    val,
+                    &p,
+                    &V6_IDENTIFIERS,
+                    "DHCPv6 host reservation identifier",
+                )?;
             }
             "server-id" => c.server_id = parse_server_id(val, &p)?,
             "data-directory" => {
@@ -182,34 +190,19 @@ pub(crate) fn parse(
                 subnets_v = Some(val);
             }
             "loggers" => loggers = Some((logging::parse_loggers(val, &p)?, k.pos.clone())),
-            _ => {
-                if ctx.take(k, val, path)?
-                    || modes.take(k, val, path)?
-                    || compat::check(Scope::Global6, k, val, path)?
-                {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => keys.take(k, val, path)?,
         }
     }
-    c.user_context = ctx.finish();
-    c.reservation_mode = modes.resolve(ReservationMode::default(), path)?;
+    (c.user_context, c.reservation_mode) = keys.finish(ReservationMode::default(), path)?;
 
     if c.renew_timer > c.rebind_timer {
-        let (key, pos) = match (&renew_pos, &rebind_pos) {
-            (Some(p), _) => ("renew-timer", p),
-            (None, Some(p)) => ("rebind-timer", p),
-            (None, None) => ("renew-timer", &v.pos),
-        };
-        return Err(err(
-            pos,
-            &child(path, key),
-            key,
-            format!(
-                "the value of renew-timer ({}) is greater than the value of rebind-timer ({})",
-                c.renew_timer, c.rebind_timer
-            ),
+        return Err(timer_order_error(
+            path,
+            renew_pos.as_ref(),
+            rebind_pos.as_ref(),
+            &v.pos,
+            c.renew_timer,
+            c.rebind_timer,
         ));
     }
     if let Some(sv) = subnets_v {
@@ -233,84 +226,27 @@ fn parse_subnets(
         reservation_mode: c.reservation_mode,
     };
     let mut out: Vec<Subnet6> = Vec::new();
-    let mut ids: HashMap<u32, String> = HashMap::new();
-    let mut prefixes: HashMap<(Ipv6Addr, u8), String> = HashMap::new();
+    let mut registry = SubnetRegistry::new();
     let mut all_sites: Vec<Site6> = Vec::new();
     let mut seq = 0usize;
-    let mut max_id = 0u32;
     for (i, item) in walk::list(v, path, "subnet6")?.iter().enumerate() {
         let sp = index(path, i);
         let mut ps = subnet6::parse(item, &sp, &inh, &mut seq, warnings)?;
-        let id = match &ps.explicit_id {
-            Some((id, pos)) => {
-                if let Some(first) = ids.get(id) {
-                    return Err(err(
-                        pos,
-                        &child(&sp, "id"),
-                        "id",
-                        format!("'id': duplicate subnet id {id} (already used by {first})"),
-                    ));
-                }
-                *id
-            }
-            None => {
-                if max_id >= u32::MAX - 1 {
-                    return Err(err(
-                        &item.pos,
-                        &child(&sp, "id"),
-                        "id",
-                        "cannot assign a subnet id automatically: ids exhausted",
-                    ));
-                }
-                let id = max_id + 1;
-                if let Some(first) = ids.get(&id) {
-                    return Err(err(
-                        &item.pos,
-                        &child(&sp, "id"),
-                        "id",
-                        format!(
-                            "automatically assigned subnet id {id} is already used by {first}; give this subnet an explicit 'id'"
-                        ),
-                    ));
-                }
-                id
-            }
-        };
-        max_id = max_id.max(id);
-        ids.insert(id, sp.clone());
-        ps.subnet.id = id;
-        let key = (ps.subnet.prefix, ps.subnet.prefix_len);
-        if let Some(first) = prefixes.get(&key) {
-            return Err(err(
-                &ps.subnet_pos,
-                &child(&sp, "subnet"),
-                "subnet",
-                format!(
-                    "'subnet': a subnet with the prefix {}/{} already exists ({first})",
-                    key.0, key.1
-                ),
-            ));
-        }
-        prefixes.insert(key, sp.clone());
+        ps.subnet.id = registry.register(
+            &sp,
+            &item.pos,
+            &ps.explicit_id,
+            (ps.subnet.prefix, ps.subnet.prefix_len),
+            &ps.subnet_pos,
+        )?;
         all_sites.append(&mut ps.sites);
         out.push(ps.subnet);
     }
 
     // Pools and pd-pools must not overlap across subnets either (nor an
     // address pool with a delegated prefix).
-    all_sites.sort_by_key(|s| (s.start, s.seq));
-    let mut widest: Option<usize> = None;
-    for n in 0..all_sites.len() {
-        if let Some(w) = widest {
-            let (a, b) = (&all_sites[w], &all_sites[n]);
-            if b.start <= a.end {
-                let (later, earlier) = if a.seq > b.seq { (a, b) } else { (b, a) };
-                return Err(overlap_error(later, earlier, false));
-            }
-        }
-        if widest.is_none_or(|w| all_sites[n].end > all_sites[w].end) {
-            widest = Some(n);
-        }
+    if let Some((later, earlier)) = first_overlap(&mut all_sites, |s| (s.start, s.end, s.seq)) {
+        return Err(overlap_error(later, earlier, false));
     }
     Ok(out)
 }
@@ -322,84 +258,35 @@ fn parse_interfaces(v: &Spanned<Value>, path: &str, c: &mut Dhcp6Config) -> Res<
         let key = k.value.as_str();
         let p = child(path, key);
         match key {
-            "interfaces" => {
-                c.interfaces.clear();
-                for (i, item) in walk::list(val, &p, key)?.iter().enumerate() {
-                    let ip = index(&p, i);
-                    let s = walk::string(item, &ip, key)?;
-                    let spec = parse_interface(s)
-                        .map_err(|m| err(&item.pos, &ip, key, format!("'interfaces': {m}")))?;
-                    if !c.interfaces.contains(&spec) {
-                        c.interfaces.push(spec);
-                    }
-                }
-            }
+            "interfaces" => c.interfaces = parse_interface_list(val, &p, key, parse_interface)?,
             "re-detect" => c.re_detect = walk::boolean(val, &p, key)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Interfaces, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Interfaces)?,
         }
     }
     Ok(())
 }
 
 fn parse_interface(s: &str) -> Result<InterfaceSpec6, String> {
-    let (name, addr) = match s.split_once('/') {
-        Some((n, a)) => {
-            let addr = walk::parse_ipv6(a)
-                .ok_or_else(|| format!("'{s}': '{a}' is not a valid IPv6 address"))?;
-            if addr.is_multicast() || addr.is_unspecified() {
-                return Err(format!("'{s}': {addr} is not a unicast address"));
-            }
-            (n.trim(), Some(addr))
+    let (name, address) = split_interface(s, |a| {
+        let addr = walk::parse_ipv6(a)
+            .ok_or_else(|| format!("'{s}': '{a}' is not a valid IPv6 address"))?;
+        if addr.is_multicast() || addr.is_unspecified() {
+            return Err(format!("'{s}': {addr} is not a unicast address"));
         }
-        None => (s.trim(), None),
-    };
-    if name.is_empty() {
-        return Err(format!("'{s}': empty interface name"));
-    }
-    if name == "*" && addr.is_some() {
-        return Err(format!("'{s}': '*' cannot have an address"));
-    }
-    Ok(InterfaceSpec6 {
-        name: name.to_string(),
-        address: addr,
-    })
+        Ok(addr)
+    })?;
+    Ok(InterfaceSpec6 { name, address })
 }
 
-fn parse_identifier_types(v: &Spanned<Value>, path: &str) -> Res<Vec<IdentifierType>> {
-    let key = "host-reservation-identifiers";
-    let mut out = Vec::new();
-    for (i, item) in walk::list(v, path, key)?.iter().enumerate() {
-        let ip = index(path, i);
-        let s = walk::string(item, &ip, key)?;
-        let t = IdentifierType::from_kea_name(s)
-            .filter(|t| V6_IDENTIFIERS.contains(t))
-            .ok_or_else(|| {
-                err(
-                    &item.pos,
-                    &ip,
-                    key,
-                    format!(
-                        "'{key}': invalid DHCPv6 host reservation identifier '{s}' (expected hw-address, duid or flex-id)"
-                    ),
-                )
-            })?;
-        if out.contains(&t) {
-            return Err(err(
-                &item.pos,
-                &ip,
-                key,
-                format!("'{key}': duplicate host reservation identifier '{s}'"),
-            ));
-        }
-        out.push(t);
-    }
-    Ok(out)
-}
+/// `server-id/type`.
+const DUID_TYPES: Choices<DuidType> = Choices::new(
+    "invalid server DUID type",
+    &[
+        ("LLT", DuidType::Llt),
+        ("EN", DuidType::En),
+        ("LL", DuidType::Ll),
+    ],
+);
 
 fn parse_server_id(v: &Spanned<Value>, path: &str) -> Res<ServerIdConfig> {
     let entries = walk::map(v, path, "server-id")?;
@@ -409,24 +296,7 @@ fn parse_server_id(v: &Spanned<Value>, path: &str) -> Res<ServerIdConfig> {
         let key = k.value.as_str();
         let p = child(path, key);
         match key {
-            "type" => {
-                let t = walk::string(val, &p, key)?;
-                s.kind = match t {
-                    "LLT" => DuidType::Llt,
-                    "EN" => DuidType::En,
-                    "LL" => DuidType::Ll,
-                    _ => {
-                        return Err(err(
-                            &val.pos,
-                            &p,
-                            key,
-                            format!(
-                                "'type': invalid server DUID type '{t}' (expected LLT, EN or LL)"
-                            ),
-                        ));
-                    }
-                };
-            }
+            "type" => s.kind = DUID_TYPES.read(val, &p, key)?,
             "identifier" => {
                 let t = walk::string(val, &p, key)?;
                 if !t.trim().is_empty() {

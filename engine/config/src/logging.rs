@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::compat::{self, Scope};
 use crate::json::{Spanned, Value};
-use crate::walk::{self, Res, child, err, index};
+use crate::walk::{self, Choices, Res, child, err, index};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Logging {
@@ -76,6 +76,20 @@ pub(crate) fn parse_loggers(v: &Spanned<Value>, path: &str) -> Res<Vec<Logger>> 
         .collect()
 }
 
+/// A logger's `severity` (any case, as Kea).
+const SEVERITIES: Choices<Severity> = Choices::new(
+    "unknown severity",
+    &[
+        ("FATAL", Severity::Fatal),
+        ("ERROR", Severity::Error),
+        ("WARN", Severity::Warn),
+        ("INFO", Severity::Info),
+        ("DEBUG", Severity::Debug),
+        ("NONE", Severity::None),
+    ],
+)
+.ignoring_case();
+
 fn parse_logger(v: &Spanned<Value>, path: &str) -> Res<Logger> {
     let entries = walk::map(v, path, "loggers")?;
     let mut name = None;
@@ -99,34 +113,9 @@ fn parse_logger(v: &Spanned<Value>, path: &str) -> Res<Logger> {
                 }
                 outputs = Some((key, parse_outputs(val, &p, key)?));
             }
-            "severity" => {
-                let s = walk::string(val, &p, key)?;
-                severity = match s.to_ascii_uppercase().as_str() {
-                    "FATAL" => Severity::Fatal,
-                    "ERROR" => Severity::Error,
-                    "WARN" => Severity::Warn,
-                    "INFO" => Severity::Info,
-                    "DEBUG" => Severity::Debug,
-                    "NONE" => Severity::None,
-                    _ => {
-                        return Err(err(
-                            &val.pos,
-                            &p,
-                            key,
-                            format!(
-                                "'severity': unknown severity '{s}' (expected FATAL, ERROR, WARN, INFO, DEBUG or NONE)"
-                            ),
-                        ));
-                    }
-                }
-            }
+            "severity" => severity = SEVERITIES.read(val, &p, key)?,
             "debuglevel" => debuglevel = walk::int_range(val, &p, key, 0, 99)? as u8,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Logger, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Logger)?,
         }
     }
     let Some(name) = name else {

@@ -1,12 +1,11 @@
 //! DHCPv6 `option-data` entries (any `Dhcp6` scope), encoded to wire bytes at
 //! load time with Kea 1.4's DHCPv6 option definitions.
 
-use xdhcp_wire::defs6;
+use xdhcp_wire::defs6::{self, EncodeError};
 
-use crate::compat::{self, Scope};
 use crate::json::{Spanned, Value};
-use crate::option_data::valid_space;
-use crate::walk::{self, Res, child, err, index};
+use crate::option_data::{OptionDefinition, parse_entries};
+use crate::walk::Res;
 
 /// One configured DHCPv6 option, already encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,204 +31,52 @@ impl OptionData6 {
     }
 }
 
-/// Parses an `option-data` list at `path` (which ends with `option-data`).
-pub(crate) fn parse_list(v: &Spanned<Value>, path: &str) -> Res<Vec<OptionData6>> {
-    let items = walk::list(v, path, "option-data")?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| parse_one(item, &index(path, i)))
-        .collect()
+impl OptionDefinition for defs6::OptionDef {
+    type Code = u16;
+    const DEFAULT_SPACE: &'static str = defs6::DHCP6_SPACE;
+    const MAX_CODE: i64 = 65535;
+
+    fn find_by_name(space: &str, name: &str) -> Option<&'static Self> {
+        defs6::find_by_name(space, name)
+    }
+    fn find_by_code(space: &str, code: u16) -> Option<&'static Self> {
+        defs6::find_by_code(space, code)
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn code(&self) -> u16 {
+        self.code
+    }
+    fn code_from_int(i: i64) -> u16 {
+        i as u16
+    }
+    fn encode_csv(&self, data: &str) -> Result<Vec<u8>, EncodeError> {
+        defs6::encode_csv(self, data)
+    }
+    fn reserved_code(space: &str, code: u16) -> Option<String> {
+        (space == defs6::DHCP6_SPACE && code == 0)
+            .then(|| "'code': invalid option code 0: reserved in the dhcp6 space".to_string())
+    }
+    fn payload_too_long(len: usize) -> Option<String> {
+        (len > usize::from(u16::MAX)).then(|| {
+            format!("'data': the option payload is {len} bytes long, a DHCPv6 option holds at most 65535")
+        })
+    }
 }
 
-fn parse_one(v: &Spanned<Value>, path: &str) -> Res<OptionData6> {
-    let entries = walk::map(v, path, "option-data")?;
-    let mut name: Option<&Spanned<Value>> = None;
-    let mut code: Option<&Spanned<Value>> = None;
-    let mut space: Option<&Spanned<Value>> = None;
-    let mut data: Option<&Spanned<Value>> = None;
-    let mut csv: Option<bool> = None;
-    let mut always_send = false;
-    let mut ctx = walk::Context::default();
-    for (k, val) in entries {
-        let p = child(path, &k.value);
-        let key = k.value.as_str();
-        match key {
-            "name" => {
-                walk::string(val, &p, key)?;
-                name = Some(val);
-            }
-            "code" => {
-                walk::int_range(val, &p, key, 0, 65535)?;
-                code = Some(val);
-            }
-            "space" => {
-                walk::string(val, &p, key)?;
-                space = Some(val);
-            }
-            "data" => {
-                walk::string(val, &p, key)?;
-                data = Some(val);
-            }
-            "csv-format" => csv = Some(walk::boolean(val, &p, key)?),
-            "always-send" => always_send = walk::boolean(val, &p, key)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::OptionData, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
-        }
-    }
-    let _ = ctx.finish();
-
-    let space_name = space
-        .and_then(|s| s.value.as_str())
-        .unwrap_or(defs6::DHCP6_SPACE)
-        .to_string();
-    if let Some(s) = space
-        && !valid_space(&space_name)
-    {
-        return Err(err(
-            &s.pos,
-            &child(path, "space"),
-            "space",
-            format!("'space': invalid option space name '{space_name}'"),
-        ));
-    }
-    let name_str = name.and_then(|n| n.value.as_str()).map(str::to_string);
-    let code_num = code.and_then(|c| c.value.as_int()).map(|c| c as u16);
-
-    // Resolve the definition.
-    let def = match (&name_str, code_num) {
-        (None, None) => {
-            return Err(err(
-                &v.pos,
-                path,
-                "name",
-                "option data must have a 'name' or a 'code'",
-            ));
-        }
-        (Some(n), None) => match defs6::find_by_name(&space_name, n) {
-            Some(d) => Some(d),
-            None => {
-                let npos = &name.expect("name present").pos;
-                return Err(err(
-                    npos,
-                    &child(path, "name"),
-                    "name",
-                    format!("'name': definition for the option '{space_name}.{n}' does not exist"),
-                ));
-            }
-        },
-        (n, Some(c)) => {
-            let cpos = &code.expect("code present").pos;
-            if space_name == defs6::DHCP6_SPACE && c == 0 {
-                return Err(err(
-                    cpos,
-                    &child(path, "code"),
-                    "code",
-                    "'code': invalid option code 0: reserved in the dhcp6 space",
-                ));
-            }
-            let by_code = defs6::find_by_code(&space_name, c);
-            if let Some(n) = n {
-                let npos = &name.expect("name present").pos;
-                let by_name = defs6::find_by_name(&space_name, n);
-                match (by_code, by_name) {
-                    (Some(d), _) if d.name != n.as_str() => {
-                        return Err(err(
-                            npos,
-                            &child(path, "name"),
-                            "name",
-                            format!(
-                                "'name': option name '{n}' does not match code {c} (which is '{}')",
-                                d.name
-                            ),
-                        ));
-                    }
-                    (None, Some(d)) => {
-                        return Err(err(
-                            cpos,
-                            &child(path, "code"),
-                            "code",
-                            format!(
-                                "'code': option code {c} does not match name '{n}' (which has code {})",
-                                d.code
-                            ),
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            by_code
-        }
-    };
-
-    let data_str = data.and_then(|d| d.value.as_str()).unwrap_or("");
-    let data_pos = data.map(|d| &d.pos).unwrap_or(&v.pos);
-    let data_path = child(path, "data");
-    let (bytes, csv_used) = match (def, csv) {
-        (Some(d), None | Some(true)) => match defs6::encode_csv(d, data_str) {
-            Ok(b) => (b, true),
-            Err(e) => {
-                return Err(err(
-                    data_pos,
-                    &data_path,
-                    "data",
-                    format!(
-                        "'data': invalid value '{data_str}' for option '{}' (code {}): {e}",
-                        d.name, d.code
-                    ),
-                ));
-            }
-        },
-        (None, Some(true)) => {
-            let c = code_num.unwrap_or(0);
-            return Err(err(
-                &code.expect("code present when no definition").pos,
-                &child(path, "code"),
-                "code",
-                format!(
-                    "'code': definition for the option '{space_name}.{c}' does not exist \
-                     (needed because 'csv-format' is true; give the data in hex with \
-                     \"csv-format\": false)"
-                ),
-            ));
-        }
-        (_, _) => match defs6::encode_hex(data_str) {
-            Ok(b) => (b, false),
-            Err(e) => {
-                return Err(err(
-                    data_pos,
-                    &data_path,
-                    "data",
-                    format!("'data': invalid hex data '{data_str}': {e}"),
-                ));
-            }
-        },
-    };
-    if bytes.len() > usize::from(u16::MAX) {
-        return Err(err(
-            data_pos,
-            &data_path,
-            "data",
-            format!(
-                "'data': the option payload is {} bytes long, a DHCPv6 option holds at most 65535",
-                bytes.len()
-            ),
-        ));
-    }
-    let (code, name) = match def {
-        Some(d) => (d.code, Some(name_str.unwrap_or_else(|| d.name.to_string()))),
-        None => (code_num.unwrap_or(0), name_str),
-    };
-    Ok(OptionData6 {
-        code,
-        name,
-        space: space_name,
-        data: bytes,
-        always_send,
-        csv_format: csv_used,
+/// Parses an `option-data` list at `path` (which ends with `option-data`).
+pub(crate) fn parse_list(v: &Spanned<Value>, path: &str) -> Res<Vec<OptionData6>> {
+    parse_entries::<defs6::OptionDef>(v, path).map(|list| {
+        list.into_iter()
+            .map(|o| OptionData6 {
+                code: o.code,
+                name: o.name,
+                space: o.space,
+                data: o.data,
+                always_send: o.always_send,
+                csv_format: o.csv_format,
+            })
+            .collect()
     })
 }

@@ -197,33 +197,100 @@ pub(crate) fn parse_identifier(kind: IdentifierType, s: &str) -> Result<Vec<u8>,
 
 /// Checks a DHCPv4 `sname` value (64-byte field including the final NUL).
 pub(crate) fn check_sname(v: &Spanned<Value>, path: &str, key: &str) -> Res<String> {
-    let s = walk::string(v, path, key)?;
-    if s.len() > 63 {
-        return Err(err(
-            &v.pos,
-            path,
-            key,
-            format!("'{key}' must be at most 63 bytes long, it is {}", s.len()),
-        ));
-    }
-    Ok(s.to_string())
+    check_field_len(v, path, key, 63)
 }
 
 /// Checks a DHCPv4 `file` value (128-byte field including the final NUL).
 pub(crate) fn check_file(v: &Spanned<Value>, path: &str, key: &str) -> Res<String> {
+    check_field_len(v, path, key, 127)
+}
+
+/// Reads a string of at most `max` bytes.
+fn check_field_len(v: &Spanned<Value>, path: &str, key: &str, max: usize) -> Res<String> {
     let s = walk::string(v, path, key)?;
-    if s.len() > 127 {
+    if s.len() > max {
         return Err(err(
             &v.pos,
             path,
             key,
-            format!("'{key}' must be at most 127 bytes long, it is {}", s.len()),
+            format!(
+                "'{key}' must be at most {max} bytes long, it is {}",
+                s.len()
+            ),
         ));
     }
     Ok(s.to_string())
 }
 
-/// Parses one reservation at `path` (`.../reservations[i]`).
+impl HostIdentifier {
+    /// The identifier of type `kind` with value `bytes`.
+    pub(crate) fn new(kind: IdentifierType, bytes: Vec<u8>) -> HostIdentifier {
+        match kind {
+            IdentifierType::HwAddress => HostIdentifier::HwAddress(bytes),
+            IdentifierType::Duid => HostIdentifier::Duid(bytes),
+            IdentifierType::CircuitId => HostIdentifier::CircuitId(bytes),
+            IdentifierType::ClientId => HostIdentifier::ClientId(bytes),
+            IdentifierType::FlexId => HostIdentifier::FlexId(bytes),
+        }
+    }
+}
+
+/// The identifier key of a reservation being read, with the key that gave it.
+pub(crate) type IdentifierSlot<'a> = Option<(HostIdentifier, &'a Spanned<String>)>;
+
+/// Reads the identifier key `k` (of type `kind`) of a reservation at `path`
+/// into `slot`, refusing a second identifier.
+pub(crate) fn take_identifier<'a>(
+    kind: IdentifierType,
+    k: &'a Spanned<String>,
+    v: &Spanned<Value>,
+    path: &str,
+    slot: &mut IdentifierSlot<'a>,
+) -> Res<()> {
+    let key = k.value.as_str();
+    let p = child(path, key);
+    let s = walk::string(v, &p, key)?;
+    if let Some((_, first)) = slot {
+        return Err(err(
+            &k.pos,
+            &p,
+            key,
+            format!(
+                "'{key}': a reservation must have exactly one identifier, '{}' was already given",
+                first.value
+            ),
+        ));
+    }
+    let bytes =
+        parse_identifier(kind, s).map_err(|m| err(&v.pos, &p, key, format!("'{key}': {m}")))?;
+    *slot = Some((HostIdentifier::new(kind, bytes), k));
+    Ok(())
+}
+
+/// Reads a reservation's `hostname` (at most 255 characters; empty: none).
+pub(crate) fn hostname(v: &Spanned<Value>, path: &str, key: &str) -> Res<Option<String>> {
+    let s = walk::string(v, path, key)?;
+    if s.len() > 255 {
+        return Err(err(
+            &v.pos,
+            path,
+            key,
+            "'hostname' must be at most 255 characters long",
+        ));
+    }
+    Ok((!s.is_empty()).then(|| s.to_string()))
+}
+
+/// Reads a reservation's `client-classes` list of names.
+pub(crate) fn client_classes(v: &Spanned<Value>, path: &str, key: &str) -> Res<Vec<String>> {
+    let items = walk::list(v, path, key)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| walk::string(item, &walk::index(path, i), key).map(str::to_string))
+        .collect()
+}
+
 /// A parsed reservation with the positions needed for cross-checks.
 pub(crate) struct Parsed {
     pub r: Reservation4,
@@ -234,7 +301,7 @@ pub(crate) struct Parsed {
 
 pub(crate) fn parse(v: &Spanned<Value>, path: &str) -> Res<Parsed> {
     let entries = walk::map(v, path, "reservations")?;
-    let mut identifier: Option<(HostIdentifier, &Spanned<String>)> = None;
+    let mut identifier: IdentifierSlot = None;
     let mut r = Reservation4 {
         identifier: HostIdentifier::HwAddress(Vec::new()),
         ip_address: None,
@@ -251,28 +318,7 @@ pub(crate) fn parse(v: &Spanned<Value>, path: &str) -> Res<Parsed> {
         let key = k.value.as_str();
         let p = child(path, key);
         if let Some(kind) = IdentifierType::from_kea_name(key) {
-            let s = walk::string(val, &p, key)?;
-            if let Some((_, first)) = &identifier {
-                return Err(err(
-                    &k.pos,
-                    &p,
-                    key,
-                    format!(
-                        "'{key}': a reservation must have exactly one identifier, '{}' was already given",
-                        first.value
-                    ),
-                ));
-            }
-            let bytes = parse_identifier(kind, s)
-                .map_err(|m| err(&val.pos, &p, key, format!("'{key}': {m}")))?;
-            let id = match kind {
-                IdentifierType::HwAddress => HostIdentifier::HwAddress(bytes),
-                IdentifierType::Duid => HostIdentifier::Duid(bytes),
-                IdentifierType::CircuitId => HostIdentifier::CircuitId(bytes),
-                IdentifierType::ClientId => HostIdentifier::ClientId(bytes),
-                IdentifierType::FlexId => HostIdentifier::FlexId(bytes),
-            };
-            identifier = Some((id, k));
+            take_identifier(kind, k, val, path, &mut identifier)?;
             continue;
         }
         match key {
@@ -284,30 +330,15 @@ pub(crate) fn parse(v: &Spanned<Value>, path: &str) -> Res<Parsed> {
                 }
             }
             "hostname" => {
-                let s = walk::string(val, &p, key)?;
-                if s.len() > 255 {
-                    return Err(err(
-                        &val.pos,
-                        &p,
-                        key,
-                        "'hostname' must be at most 255 characters long",
-                    ));
-                }
-                if !s.is_empty() {
-                    r.hostname = Some(s.to_string());
+                if let Some(h) = hostname(val, &p, key)? {
+                    r.hostname = Some(h);
                 }
             }
             "option-data" => r.option_data = option_data::parse_list(val, &p)?,
             "next-server" => r.next_server = Some(walk::ipv4(val, &p, key)?),
             "server-hostname" => r.server_hostname = Some(check_sname(val, &p, key)?),
             "boot-file-name" => r.boot_file_name = Some(check_file(val, &p, key)?),
-            "client-classes" => {
-                let items = walk::list(val, &p, key)?;
-                for (i, item) in items.iter().enumerate() {
-                    let c = walk::string(item, &walk::index(&p, i), key)?;
-                    r.client_classes.push(c.to_string());
-                }
-            }
+            "client-classes" => r.client_classes.extend(client_classes(val, &p, key)?),
             _ => {
                 if ctx.take(k, val, path)? {
                     continue;

@@ -2,10 +2,10 @@
 
 use std::net::Ipv6Addr;
 
-use crate::compat::{self, Scope};
+use crate::compat::Scope;
 use crate::json::{Pos, Spanned, Value};
 use crate::option_data6::{self, OptionData6};
-use crate::reservation::{HostIdentifier, IdentifierType, parse_identifier};
+use crate::reservation::{self, HostIdentifier, IdentifierSlot, IdentifierType, take_identifier};
 use crate::subnet6::{mask6, parse_prefix6};
 use crate::walk::{self, Res, child, err, index};
 
@@ -45,7 +45,7 @@ pub(crate) struct Parsed6 {
 /// Parses one reservation at `path` (`.../reservations[i]`).
 pub(crate) fn parse(v: &Spanned<Value>, path: &str, warnings: &mut Vec<String>) -> Res<Parsed6> {
     let entries = walk::map(v, path, "reservations")?;
-    let mut identifier: Option<(HostIdentifier, &Spanned<String>)> = None;
+    let mut identifier: IdentifierSlot = None;
     let mut r = Reservation6 {
         identifier: HostIdentifier::Duid(Vec::new()),
         ip_addresses: Vec::new(),
@@ -71,26 +71,7 @@ pub(crate) fn parse(v: &Spanned<Value>, path: &str, warnings: &mut Vec<String>) 
                     ),
                 ));
             }
-            let s = walk::string(val, &p, key)?;
-            if let Some((_, first)) = &identifier {
-                return Err(err(
-                    &k.pos,
-                    &p,
-                    key,
-                    format!(
-                        "'{key}': a reservation must have exactly one identifier, '{}' was already given",
-                        first.value
-                    ),
-                ));
-            }
-            let bytes = parse_identifier(kind, s)
-                .map_err(|m| err(&val.pos, &p, key, format!("'{key}': {m}")))?;
-            let id = match kind {
-                IdentifierType::HwAddress => HostIdentifier::HwAddress(bytes),
-                IdentifierType::FlexId => HostIdentifier::FlexId(bytes),
-                _ => HostIdentifier::Duid(bytes),
-            };
-            identifier = Some((id, k));
+            take_identifier(kind, k, val, path, &mut identifier)?;
             continue;
         }
         match key {
@@ -155,33 +136,15 @@ pub(crate) fn parse(v: &Spanned<Value>, path: &str, warnings: &mut Vec<String>) 
                 }
             }
             "hostname" => {
-                let s = walk::string(val, &p, key)?;
-                if s.len() > 255 {
-                    return Err(err(
-                        &val.pos,
-                        &p,
-                        key,
-                        "'hostname' must be at most 255 characters long",
-                    ));
-                }
-                if !s.is_empty() {
-                    r.hostname = Some(s.to_string());
+                if let Some(h) = reservation::hostname(val, &p, key)? {
+                    r.hostname = Some(h);
                 }
             }
             "option-data" => r.option_data = option_data6::parse_list(val, &p)?,
-            "client-classes" => {
-                let items = walk::list(val, &p, key)?;
-                for (i, item) in items.iter().enumerate() {
-                    let c = walk::string(item, &index(&p, i), key)?;
-                    r.client_classes.push(c.to_string());
-                }
-            }
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Reservation6, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            "client-classes" => r
+                .client_classes
+                .extend(reservation::client_classes(val, &p, key)?),
+            _ => ctx.take_other(k, val, path, Scope::Reservation6)?,
         }
     }
     let _ = ctx.finish();

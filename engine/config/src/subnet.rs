@@ -1,9 +1,12 @@
 //! `subnet4[]` entries with their pools, and the reservation mode.
 
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::Hash;
 use std::net::Ipv4Addr;
 
 use crate::compat::{self, Scope};
+use crate::error::ConfigError;
 use crate::json::{Pos, Spanned, Value};
 use crate::option_data::{self, OptionData};
 use crate::reservation::{self, HostIdentifier, Reservation4};
@@ -186,6 +189,179 @@ pub(crate) struct ParsedSubnet {
     pub subnet_pos: Pos,
 }
 
+/// Gives the subnets of one `subnet4` / `subnet6` list their ids the way Kea
+/// does (absent or 0: highest id so far + 1) and refuses repeated ids and
+/// repeated prefixes.
+pub(crate) struct SubnetRegistry<A> {
+    ids: HashMap<u32, String>,
+    prefixes: HashMap<(A, u8), String>,
+    max_id: u32,
+}
+
+impl<A: Copy + Eq + Hash + Display> SubnetRegistry<A> {
+    pub(crate) fn new() -> Self {
+        SubnetRegistry {
+            ids: HashMap::new(),
+            prefixes: HashMap::new(),
+            max_id: 0,
+        }
+    }
+
+    /// Registers the subnet at `path` (its map at `pos`, its `subnet` value at
+    /// `subnet_pos`) and returns its id.
+    pub(crate) fn register(
+        &mut self,
+        path: &str,
+        pos: &Pos,
+        explicit_id: &Option<(u32, Pos)>,
+        prefix: (A, u8),
+        subnet_pos: &Pos,
+    ) -> Res<u32> {
+        let id = match explicit_id {
+            Some((id, id_pos)) => {
+                if let Some(first) = self.ids.get(id) {
+                    return Err(err(
+                        id_pos,
+                        &child(path, "id"),
+                        "id",
+                        format!("'id': duplicate subnet id {id} (already used by {first})"),
+                    ));
+                }
+                *id
+            }
+            None => {
+                if self.max_id >= u32::MAX - 1 {
+                    return Err(err(
+                        pos,
+                        &child(path, "id"),
+                        "id",
+                        "cannot assign a subnet id automatically: ids exhausted",
+                    ));
+                }
+                let id = self.max_id + 1;
+                if let Some(first) = self.ids.get(&id) {
+                    return Err(err(
+                        pos,
+                        &child(path, "id"),
+                        "id",
+                        format!(
+                            "automatically assigned subnet id {id} is already used by {first}; give this subnet an explicit 'id'"
+                        ),
+                    ));
+                }
+                id
+            }
+        };
+        self.max_id = self.max_id.max(id);
+        self.ids.insert(id, path.to_string());
+        if let Some(first) = self.prefixes.get(&prefix) {
+            return Err(err(
+                subnet_pos,
+                &child(path, "subnet"),
+                "subnet",
+                format!(
+                    "'subnet': a subnet with the prefix {}/{} already exists ({first})",
+                    prefix.0, prefix.1
+                ),
+            ));
+        }
+        self.prefixes.insert(prefix, path.to_string());
+        Ok(id)
+    }
+}
+
+/// The first overlap among ranges from several subnets, as `(later, earlier)`
+/// in configuration order. `bounds` gives an item's inclusive range and its
+/// sequence number; `items` ends up sorted by range start.
+pub(crate) fn first_overlap<T, P: Ord + Copy>(
+    items: &mut [T],
+    bounds: impl Fn(&T) -> (P, P, usize),
+) -> Option<(&T, &T)> {
+    items.sort_by_key(|t| {
+        let (start, _, seq) = bounds(t);
+        (start, seq)
+    });
+    let mut widest: Option<usize> = None;
+    for n in 0..items.len() {
+        if let Some(w) = widest {
+            let ((_, a_end, a_seq), (b_start, _, b_seq)) = (bounds(&items[w]), bounds(&items[n]));
+            if b_start <= a_end {
+                let (a, b) = (&items[w], &items[n]);
+                return Some(if a_seq > b_seq { (a, b) } else { (b, a) });
+            }
+        }
+        if widest.is_none_or(|w| bounds(&items[n]).1 > bounds(&items[w]).1) {
+            widest = Some(n);
+        }
+    }
+    None
+}
+
+/// The keys every network scope (`Dhcp4`, `Dhcp6`, `subnet4[i]`,
+/// `subnet6[i]`) takes besides its own: `user-context` / `comment`, the
+/// reservation mode keys and the Kea keys of `scope` xdhcp tolerates.
+pub(crate) struct NetworkKeys {
+    ctx: walk::Context,
+    modes: ModeKeys,
+    scope: Scope,
+}
+
+impl NetworkKeys {
+    pub(crate) fn new(scope: Scope) -> Self {
+        NetworkKeys {
+            ctx: walk::Context::default(),
+            modes: ModeKeys::default(),
+            scope,
+        }
+    }
+
+    /// Handles a key the scope's own keys did not; refuses an unknown one.
+    pub(crate) fn take(&mut self, k: &Spanned<String>, v: &Spanned<Value>, path: &str) -> Res<()> {
+        if self.ctx.take(k, v, path)?
+            || self.modes.take(k, v, path)?
+            || compat::check(self.scope, k, v, path)?
+        {
+            return Ok(());
+        }
+        Err(walk::unexpected(k, path))
+    }
+
+    /// The scope's user context and its reservation mode resolved against
+    /// the `inherited` one.
+    pub(crate) fn finish(
+        self,
+        inherited: ReservationMode,
+        path: &str,
+    ) -> Res<(Option<Value>, ReservationMode)> {
+        let mode = self.modes.resolve(inherited, path)?;
+        Ok((self.ctx.finish(), mode))
+    }
+}
+
+/// The error for renew-timer `t1` greater than rebind-timer `t2` in the scope
+/// at `path`: blamed on the scope's `renew-timer` value (at `renew`), else on
+/// its `rebind-timer` value, else on the scope itself (`scope_pos`).
+pub(crate) fn timer_order_error(
+    path: &str,
+    renew: Option<&Pos>,
+    rebind: Option<&Pos>,
+    scope_pos: &Pos,
+    t1: u32,
+    t2: u32,
+) -> ConfigError {
+    let (key, pos) = match (renew, rebind) {
+        (Some(p), _) => ("renew-timer", p),
+        (None, Some(p)) => ("rebind-timer", p),
+        (None, None) => ("renew-timer", scope_pos),
+    };
+    err(
+        pos,
+        &child(path, key),
+        key,
+        format!("the value of renew-timer ({t1}) is greater than the value of rebind-timer ({t2})"),
+    )
+}
+
 /// Reads `reservation-mode` and the `reservations-*` flags of one scope.
 #[derive(Default)]
 pub(crate) struct ModeKeys {
@@ -288,8 +464,7 @@ pub(crate) fn parse(
     let mut server_hostname = inh.server_hostname.clone();
     let mut boot_file_name = inh.boot_file_name.clone();
     let mut authoritative = inh.authoritative;
-    let mut modes = ModeKeys::default();
-    let mut ctx = walk::Context::default();
+    let mut keys = NetworkKeys::new(Scope::Subnet);
 
     for (k, val) in entries {
         let key = k.value.as_str();
@@ -338,21 +513,13 @@ pub(crate) fn parse(
                     interface = Some(s.to_string());
                 }
             }
-            "relay" => relay = parse_relay(val, &p)?,
+            "relay" => relay = walk::relay_addresses(val, &p, walk::ipv4)?,
             "match-client-id" => match_client_id = walk::boolean(val, &p, key)?,
             "authoritative" => authoritative = walk::boolean(val, &p, key)?,
             "next-server" => next_server = walk::ipv4(val, &p, key)?,
             "server-hostname" => server_hostname = reservation::check_sname(val, &p, key)?,
             "boot-file-name" => boot_file_name = reservation::check_file(val, &p, key)?,
-            _ => {
-                if ctx.take(k, val, path)?
-                    || modes.take(k, val, path)?
-                    || compat::check(Scope::Subnet, k, val, path)?
-                {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => keys.take(k, val, path)?,
         }
     }
 
@@ -364,7 +531,7 @@ pub(crate) fn parse(
             "missing mandatory 'subnet' (e.g. \"subnet\": \"192.0.2.0/24\")",
         ));
     };
-    let reservation_mode = modes.resolve(inh.reservation_mode, path)?;
+    let (user_context, reservation_mode) = keys.finish(inh.reservation_mode, path)?;
 
     // Timers with inheritance and consistency checks (Kea rejects renew > rebind).
     let valid_lifetime = valid.unwrap_or(inh.valid_lifetime);
@@ -374,18 +541,9 @@ pub(crate) fn parse(
         && t1 > t2
         && (renew.is_some() || rebind.is_some())
     {
-        let (key, pos) = match (&renew, &rebind) {
-            (Some((_, p)), _) => ("renew-timer", p),
-            (None, Some((_, p))) => ("rebind-timer", p),
-            (None, None) => unreachable!("checked above"),
-        };
-        return Err(err(
-            pos,
-            &child(path, key),
-            key,
-            format!(
-                "the value of renew-timer ({t1}) is greater than the value of rebind-timer ({t2})"
-            ),
+        let (renew_pos, rebind_pos) = (renew.as_ref().map(|r| &r.1), rebind.as_ref().map(|r| &r.1));
+        return Err(timer_order_error(
+            path, renew_pos, rebind_pos, &v.pos, t1, t2,
         ));
     }
     for (name, t) in [("renew-timer", renew_timer), ("rebind-timer", rebind_timer)] {
@@ -497,7 +655,7 @@ pub(crate) fn parse(
             boot_file_name,
             reservation_mode,
             reservations,
-            user_context: ctx.finish(),
+            user_context,
             authoritative,
         },
         explicit_id,
@@ -552,12 +710,7 @@ fn parse_pool(
                 range = Some((start, end, val.pos.clone()));
             }
             "option-data" => option_data = option_data::parse_list(val, &p)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Pool, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Pool)?,
         }
     }
     let _ = ctx.finish();
@@ -583,45 +736,6 @@ fn parse_pool(
             seq: 0,
         },
     ))
-}
-
-fn parse_relay(v: &Spanned<Value>, path: &str) -> Res<Vec<Ipv4Addr>> {
-    let entries = walk::map(v, path, "relay")?;
-    let mut out = Vec::new();
-    let mut seen: Option<&str> = None;
-    for (k, val) in entries {
-        let key = k.value.as_str();
-        let p = child(path, key);
-        if matches!(key, "ip-address" | "ip-addresses") {
-            if let Some(other) = seen {
-                return Err(err(
-                    &k.pos,
-                    &p,
-                    key,
-                    format!("'{key}': specify either '{other}' or '{key}' in relay, not both"),
-                ));
-            }
-            seen = Some(key);
-        }
-        match key {
-            "ip-address" => {
-                let a = walk::ipv4(val, &p, key)?;
-                if !a.is_unspecified() {
-                    out.push(a);
-                }
-            }
-            "ip-addresses" => {
-                for (i, item) in walk::list(val, &p, key)?.iter().enumerate() {
-                    let a = walk::ipv4(item, &index(&p, i), key)?;
-                    if !out.contains(&a) {
-                        out.push(a);
-                    }
-                }
-            }
-            _ => return Err(walk::unexpected(k, path)),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
-use crate::compat::{self, Scope};
+use crate::compat::Scope;
 use crate::json::{Pos, Spanned, Value};
 use crate::option_data6::{self, OptionData6};
 use crate::reservation::HostIdentifier;
 use crate::reservation6::{self, Reservation6};
-use crate::subnet::{ModeKeys, ReservationMode};
+use crate::subnet::{NetworkKeys, ReservationMode, timer_order_error};
 use crate::walk::{self, Res, child, err, index};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,8 +240,7 @@ pub(crate) fn parse(
     let mut interface: Option<(String, Pos)> = None;
     let mut interface_id: Option<(Vec<u8>, Pos)> = None;
     let mut relay = Vec::new();
-    let mut modes = ModeKeys::default();
-    let mut ctx = walk::Context::default();
+    let mut keys = NetworkKeys::new(Scope::Subnet6);
 
     for (k, val) in entries {
         let key = k.value.as_str();
@@ -300,16 +299,8 @@ pub(crate) fn parse(
                 let s = walk::string(val, &p, key)?;
                 interface_id = (!s.is_empty()).then(|| (s.as_bytes().to_vec(), k.pos.clone()));
             }
-            "relay" => relay = parse_relay6(val, &p)?,
-            _ => {
-                if ctx.take(k, val, path)?
-                    || modes.take(k, val, path)?
-                    || compat::check(Scope::Subnet6, k, val, path)?
-                {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            "relay" => relay = walk::relay_addresses(val, &p, walk::ipv6)?,
+            _ => keys.take(k, val, path)?,
         }
     }
 
@@ -331,7 +322,7 @@ pub(crate) fn parse(
             ),
         ));
     }
-    let reservation_mode = modes.resolve(inh.reservation_mode, path)?;
+    let (user_context, reservation_mode) = keys.finish(inh.reservation_mode, path)?;
 
     // Lifetimes and timers with inheritance and consistency checks.
     let preferred_lifetime = preferred.unwrap_or(inh.preferred_lifetime);
@@ -339,18 +330,14 @@ pub(crate) fn parse(
     let renew_timer = renew.as_ref().map_or(inh.renew_timer, |r| r.0);
     let rebind_timer = rebind.as_ref().map_or(inh.rebind_timer, |r| r.0);
     if renew_timer > rebind_timer && (renew.is_some() || rebind.is_some()) {
-        let (key, pos) = match (&renew, &rebind) {
-            (Some((_, p)), _) => ("renew-timer", p),
-            (None, Some((_, p))) => ("rebind-timer", p),
-            (None, None) => unreachable!("checked above"),
-        };
-        return Err(err(
-            pos,
-            &child(path, key),
-            key,
-            format!(
-                "the value of renew-timer ({renew_timer}) is greater than the value of rebind-timer ({rebind_timer})"
-            ),
+        let (renew_pos, rebind_pos) = (renew.as_ref().map(|r| &r.1), rebind.as_ref().map(|r| &r.1));
+        return Err(timer_order_error(
+            path,
+            renew_pos,
+            rebind_pos,
+            &v.pos,
+            renew_timer,
+            rebind_timer,
         ));
     }
     lifetime_warnings(
@@ -486,7 +473,7 @@ pub(crate) fn parse(
             option_data,
             reservation_mode,
             reservations,
-            user_context: ctx.finish(),
+            user_context,
         },
         explicit_id,
         sites,
@@ -552,12 +539,7 @@ fn parse_pool(
                 range = Some((start, end, val.pos.clone()));
             }
             "option-data" => option_data = option_data6::parse_list(val, &p)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Pool, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Pool)?,
         }
     }
     let _ = ctx.finish();
@@ -615,12 +597,7 @@ fn parse_pd_pool(
                 excluded_len = Some((walk::int_range(val, &p, key, 0, 128)? as u8, val))
             }
             "option-data" => option_data = option_data6::parse_list(val, &p)?,
-            _ => {
-                if ctx.take(k, val, path)? || compat::check(Scope::Pool, k, val, path)? {
-                    continue;
-                }
-                return Err(walk::unexpected(k, path));
-            }
+            _ => ctx.take_other(k, val, path, Scope::Pool)?,
         }
     }
     let _ = ctx.finish();
@@ -733,45 +710,6 @@ fn parse_pd_pool(
             seq: 0,
         },
     ))
-}
-
-fn parse_relay6(v: &Spanned<Value>, path: &str) -> Res<Vec<Ipv6Addr>> {
-    let entries = walk::map(v, path, "relay")?;
-    let mut out = Vec::new();
-    let mut seen: Option<&str> = None;
-    for (k, val) in entries {
-        let key = k.value.as_str();
-        let p = child(path, key);
-        if matches!(key, "ip-address" | "ip-addresses") {
-            if let Some(other) = seen {
-                return Err(err(
-                    &k.pos,
-                    &p,
-                    key,
-                    format!("'{key}': specify either '{other}' or '{key}' in relay, not both"),
-                ));
-            }
-            seen = Some(key);
-        }
-        match key {
-            "ip-address" => {
-                let a = walk::ipv6(val, &p, key)?;
-                if !a.is_unspecified() {
-                    out.push(a);
-                }
-            }
-            "ip-addresses" => {
-                for (i, item) in walk::list(val, &p, key)?.iter().enumerate() {
-                    let a = walk::ipv6(item, &index(&p, i), key)?;
-                    if !out.contains(&a) {
-                        out.push(a);
-                    }
-                }
-            }
-            _ => return Err(walk::unexpected(k, path)),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Helpers to walk the positioned JSON tree with typed accessors that turn
 //! every mismatch into a [`ConfigError`] carrying position and JSON path.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::compat::{self, Scope};
 use crate::error::ConfigError;
 use crate::json::{Pos, Spanned, Value};
 
@@ -177,6 +178,21 @@ impl Context {
         }
     }
 
+    /// Handles `user-context` / `comment`, or a Kea key of `scope` that
+    /// xdhcp tolerates; refuses any other key.
+    pub(crate) fn take_other(
+        &mut self,
+        k: &Spanned<String>,
+        v: &Spanned<Value>,
+        path: &str,
+        scope: Scope,
+    ) -> Res<()> {
+        if self.take(k, v, path)? || compat::check(scope, k, v, path)? {
+            return Ok(());
+        }
+        Err(unexpected(k, path))
+    }
+
     pub(crate) fn finish(self) -> Option<Value> {
         match (self.ctx, self.comment) {
             (None, None) => None,
@@ -207,4 +223,110 @@ pub(crate) fn map_all(v: &Spanned<Value>, ok: impl Fn(&str, &Value) -> bool) -> 
         Value::Map(m) => m.iter().all(|(k, v)| ok(&k.value, &v.value)),
         _ => false,
     }
+}
+
+/// `a`, `a or b`, `a, b or c`: the names a value may take, for messages.
+pub(crate) fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The names a string value may take, each with the value it stands for.
+pub(crate) struct Choices<T: 'static> {
+    /// Words the error for another name: `'<key>': <what> '<s>' (expected a, b or c)`.
+    what: &'static str,
+    names: &'static [(&'static str, T)],
+    ignore_case: bool,
+}
+
+impl<T: Copy> Choices<T> {
+    pub(crate) const fn new(what: &'static str, names: &'static [(&'static str, T)]) -> Self {
+        Choices {
+            what,
+            names,
+            ignore_case: false,
+        }
+    }
+
+    /// The same choices with names compared without regard to ASCII case.
+    pub(crate) const fn ignoring_case(self) -> Self {
+        Choices {
+            ignore_case: true,
+            ..self
+        }
+    }
+
+    /// Reads the string `v` (of `key` at `path`) and returns its value.
+    pub(crate) fn read(&self, v: &Spanned<Value>, path: &str, key: &str) -> Res<T> {
+        let s = string(v, path, key)?;
+        self.names
+            .iter()
+            .find(|(name, _)| {
+                if self.ignore_case {
+                    s.eq_ignore_ascii_case(name)
+                } else {
+                    s == *name
+                }
+            })
+            .map(|(_, value)| *value)
+            .ok_or_else(|| {
+                let expected = one_of(self.names.iter().map(|(name, _)| *name));
+                let what = self.what;
+                err(
+                    &v.pos,
+                    path,
+                    key,
+                    format!("'{key}': {what} '{s}' (expected {expected})"),
+                )
+            })
+    }
+}
+
+/// Parses a `relay` map: `ip-address` or `ip-addresses` (not both), read
+/// with `address`; unspecified single addresses and repeats are dropped.
+pub(crate) fn relay_addresses<A: Copy + PartialEq + Into<IpAddr>>(
+    v: &Spanned<Value>,
+    path: &str,
+    address: fn(&Spanned<Value>, &str, &str) -> Res<A>,
+) -> Res<Vec<A>> {
+    let entries = map(v, path, "relay")?;
+    let mut out = Vec::new();
+    let mut seen: Option<&str> = None;
+    for (k, val) in entries {
+        let key = k.value.as_str();
+        let p = child(path, key);
+        if matches!(key, "ip-address" | "ip-addresses") {
+            if let Some(other) = seen {
+                return Err(err(
+                    &k.pos,
+                    &p,
+                    key,
+                    format!("'{key}': specify either '{other}' or '{key}' in relay, not both"),
+                ));
+            }
+            seen = Some(key);
+        }
+        match key {
+            "ip-address" => {
+                let a = address(val, &p, key)?;
+                if !a.into().is_unspecified() {
+                    out.push(a);
+                }
+            }
+            "ip-addresses" => {
+                for (i, item) in list(val, &p, key)?.iter().enumerate() {
+                    let a = address(item, &index(&p, i), key)?;
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+            _ => return Err(unexpected(k, path)),
+        }
+    }
+    Ok(out)
 }
