@@ -1219,3 +1219,48 @@ proptest! {
         prop_assert_eq!(h.stat("subnet[1].assigned-pds"), live_pd);
     }
 }
+
+#[test]
+fn allocation_after_a_restart_resumes_behind_the_recovered_leases() {
+    // More leases at the start of the pools than one request may try candidates: the
+    // cursors must resume behind them, not walk them again.
+    let rt = config(
+        "",
+        r#"{ "id": 1, "subnet": "2001:db8:9::/64", "interface": "eth0",
+             "pools": [ { "pool": "2001:db8:9::/64" } ],
+             "pd-pools": [ { "prefix": "2001:db8:900::", "prefix-len": 40, "delegated-len": 56 } ] }"#,
+    );
+    let lease = |t: Lease6Type, address: Ipv6Addr, prefix_len: u8, n: u32| Lease6 {
+        address,
+        prefix_len,
+        lease_type: t,
+        duid: vec![0, 3, 0, 1, 0xee, (n >> 16) as u8, (n >> 8) as u8, n as u8].into(),
+        iaid: 1,
+        subnet_id: 1,
+        preferred_lifetime: 3000,
+        valid_lifetime: 4000,
+        cltt: NOW,
+        fqdn_fwd: false,
+        fqdn_rev: false,
+        hostname: String::new(),
+        hwaddr: None,
+        htype: 0,
+        hwaddr_source: 0,
+        state: LeaseState::Default,
+        user_context: None,
+    };
+    let na_base = u128::from(ip("2001:db8:9::"));
+    let pd_base = u128::from(ip("2001:db8:900::"));
+    let mut recovered = Vec::new();
+    for n in 0..2500u32 {
+        let na = Ipv6Addr::from(na_base + u128::from(n));
+        recovered.push(lease(Lease6Type::Na, na, 128, n));
+        let pd = Ipv6Addr::from(pd_base + (u128::from(n) << 72));
+        recovered.push(lease(Lease6Type::Pd, pd, 56, n));
+    }
+    let mut h = Harness::with_leases(rt, recovered);
+    let (a, (p, len)) = h.sarr(1);
+    assert!(u128::from(a) >= na_base + 2500, "{a}");
+    assert_eq!(len, 56);
+    assert!(u128::from(p) >= pd_base + (2500u128 << 72), "{p}");
+}

@@ -23,6 +23,16 @@ impl Cursor {
         o
     }
 
+    /// Moves the cursor past `offset` unless it is already further: after a restart the
+    /// cursor resumes behind the leases it finds, instead of walking them again.
+    pub fn skip_past(&mut self, offset: u128) {
+        if offset >= self.next && offset < self.last {
+            self.next = offset + 1;
+        } else if offset >= self.last {
+            self.next = 0;
+        }
+    }
+
     /// How many candidates the range has, saturating.
     pub fn size(&self) -> u128 {
         self.last.saturating_add(1)

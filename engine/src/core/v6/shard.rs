@@ -96,6 +96,38 @@ impl ShardV6 {
         for (sid, t, state) in held {
             self.account(sid, t, state, 1);
         }
+        self.resume_cursors();
+    }
+
+    /// Puts each pool's cursor behind the highest lease it holds, so allocation after a
+    /// restart does not spend its bounded attempts on a run of leased addresses.
+    fn resume_cursors(&mut self) {
+        let mut furthest: Vec<(usize, bool, usize, u128)> = Vec::new();
+        for l in self.leases.iter() {
+            let Some(si) = self.rt.subnet_index_by_id(l.subnet_id) else {
+                continue;
+            };
+            let s = &self.rt.subnets[si];
+            let a = u128::from(l.address);
+            let hit = match l.lease_type {
+                Lease6Type::Pd => s
+                    .pd_pool_of(a, l.prefix_len)
+                    .map(|pi| (true, pi, (a - s.pd_pools[pi].base) >> s.pd_pools[pi].shift)),
+                _ => s.pool_of(a).map(|pi| (false, pi, a - s.pools[pi].0)),
+            };
+            if let Some((pd, pi, off)) = hit {
+                furthest.push((si, pd, pi, off));
+            }
+        }
+        furthest.sort_unstable_by_key(|f| f.3);
+        for (si, pd, pi, off) in furthest {
+            let c = if pd {
+                &mut self.pd_cursors[si][pi]
+            } else {
+                &mut self.na_cursors[si][pi]
+            };
+            c.skip_past(off);
+        }
     }
 
     pub fn runtime(&self) -> &Arc<RuntimeV6> {
