@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub socket_type: Option<String>,
     /// xdhcpd's top-level `xdhcp` map, as raw JSON (e.g. `{ "io-mode": "xdp" }`).
     pub xdhcp: Option<String>,
+    /// `lease-database.lfc-interval` (seconds); Kea's default when `None`.
+    pub lfc_interval: Option<u32>,
 }
 
 impl ServerConfig {
@@ -74,7 +76,13 @@ impl ServerConfig {
             subnets: Vec::new(),
             socket_type: None,
             xdhcp: None,
+            lfc_interval: None,
         }
+    }
+    /// Sets `lease-database.lfc-interval` (lease file cleanup / compaction, seconds).
+    pub fn lfc_interval(mut self, secs: u32) -> ServerConfig {
+        self.lfc_interval = Some(secs);
+        self
     }
     /// Sets xdhcpd's top-level `xdhcp` map (raw JSON); only xdhcpd understands it.
     pub fn xdhcp(mut self, map: &str) -> ServerConfig {
@@ -110,9 +118,13 @@ impl ServerConfig {
             "    \"interfaces-config\": {{ \"interfaces\": [{}]{socket_type} }},",
             list(&self.interfaces)
         );
+        let lfc = match self.lfc_interval {
+            Some(n) => format!(", \"lfc-interval\": {n}"),
+            None => String::new(),
+        };
         let _ = writeln!(
             o,
-            "    \"lease-database\": {{ \"type\": \"memfile\", \"name\": {}, \"persist\": true }},",
+            "    \"lease-database\": {{ \"type\": \"memfile\", \"name\": {}, \"persist\": true{lfc} }},",
             q(lease_file)
         );
         let _ = writeln!(o, "    \"valid-lifetime\": {},", self.valid_lifetime);

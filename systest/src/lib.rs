@@ -17,6 +17,7 @@ pub mod perfgen;
 pub mod rawpkt;
 pub mod server;
 pub mod util;
+pub mod v6;
 
 pub use clients::{Dhclient, HookEvent, dhcpcd_once, udhcpc_once};
 pub use config::{ServerConfig, Subnet};

@@ -220,6 +220,17 @@ impl Server {
     }
 
     pub fn start_kind(kind: ServerKind, ns: &str, config: &ServerConfig) -> Server {
+        Server::start_prepared(kind, ns, config, |_| {})
+    }
+
+    /// [`start_kind`](Self::start_kind), with `prepare(lease_file)` run before the server
+    /// starts (e.g. to put a Kea lease file where the configuration names it).
+    pub fn start_prepared(
+        kind: ServerKind,
+        ns: &str,
+        config: &ServerConfig,
+        prepare: impl FnOnce(&Path),
+    ) -> Server {
         let dir = TempDir::new("srv");
         let mut s = Server {
             kind,
@@ -234,6 +245,7 @@ impl Server {
             raw: None,
         };
         s.write_config();
+        prepare(&s.lease_file);
         s.spawn();
         s
     }
@@ -369,6 +381,33 @@ impl Server {
         child.wait().ok()
     }
 
+    /// SIGKILL (a crash: nothing is flushed or synced by the server) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            signal(child.id(), libc::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again (after [`kill`](Self::kill) or [`stop`](Self::stop)) with
+    /// the same configuration file.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "server still running");
+        self.spawn();
+    }
+
+    /// `xdhcpd --export-leases FILE -c CONFIG`.
+    pub fn export_leases(&self, file: &Path) -> Output {
+        Command::new(xdhcpd_bin())
+            .arg("--export-leases")
+            .arg(file)
+            .arg("-c")
+            .arg(&self.config_path)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run xdhcpd --export-leases")
+    }
+
     /// Stops (expecting a clean exit 0) and starts again with the same config.
     pub fn restart(&mut self) {
         let st = self.stop().expect("server was running");
@@ -486,7 +525,8 @@ impl Drop for Server {
     }
 }
 
-fn kea_command(sock: &Path, command: &str) -> String {
+/// Sends `{ "command": COMMAND }` to a Kea control socket and returns the answer.
+pub fn kea_command(sock: &Path, command: &str) -> String {
     let mut s = std::os::unix::net::UnixStream::connect(sock)
         .unwrap_or_else(|e| panic!("connect Kea control socket {}: {e}", sock.display()));
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();

@@ -43,7 +43,7 @@ pub use reservation::{HostIdentifier, IdentifierType, Reservation4};
 pub use reservation6::Reservation6;
 pub use subnet::{Pool4, ReservationMode, Subnet4};
 pub use subnet6::{PdPool, Pool6, Subnet6};
-pub use xdhcp::{IoMode, XdhcpConfig, XdpMode};
+pub use xdhcp::{Durability, IoMode, XdhcpConfig, XdpMode};
 
 /// A loaded configuration.
 #[derive(Debug, Clone, PartialEq)]

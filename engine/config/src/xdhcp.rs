@@ -6,7 +6,10 @@
 //!     "io-mode": "auto",      // "auto" | "xdp" | "udp"
 //!     "xdp-mode": "auto",     // "auto" | "native" | "generic"
 //!     "queues": 2,            // RX queues served per interface (default: all it has)
-//!     "cores": [0, 1]         // CPU ids the workers are pinned to (default: i mod nproc)
+//!     "cores": [0, 1],        // CPU ids the workers are pinned to (default: i mod nproc)
+//!     "durability": "durable-before-reply",  // | "written-before-reply"
+//!     "commit-window-us": 0,  // wait up to N µs to gather more before a group commit
+//!     "segment-size": 67108864 // bytes per preallocated lease log segment
 //! }
 //! ```
 
@@ -36,6 +39,18 @@ pub enum XdpMode {
     Generic,
 }
 
+/// When a reply may leave, relative to the lease records it announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Durability {
+    /// Replies wait until their lease records are on disk (fdatasync completed): a
+    /// crash or power loss never forgets a lease a client was told about.
+    #[default]
+    DurableBeforeReply,
+    /// Replies wait until the records are in the page cache (Kea memfile's behaviour):
+    /// a process crash loses nothing, a power loss may lose the last moments.
+    WrittenBeforeReply,
+}
+
 /// The `xdhcp` map.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XdhcpConfig {
@@ -46,7 +61,21 @@ pub struct XdhcpConfig {
     /// CPU ids to pin workers to (worker i on `cores[i % len]`); `None` = worker i on
     /// CPU i mod nproc.
     pub cores: Option<Vec<usize>>,
+    /// What a reply waits for (`durability`).
+    pub durability: Durability,
+    /// Microseconds a shard may wait to gather more records before it starts a group
+    /// commit (`commit-window-us`); 0 = commit on every loop iteration.
+    pub commit_window_us: u32,
+    /// Bytes of each preallocated lease log segment (`segment-size`); `None` = the
+    /// storage default (64 MiB).
+    pub segment_size: Option<u64>,
 }
+
+/// Largest `commit-window-us` (one second).
+pub const MAX_COMMIT_WINDOW_US: i64 = 1_000_000;
+/// Smallest and largest `segment-size`.
+pub const MIN_SEGMENT_SIZE: i64 = 4096;
+pub const MAX_SEGMENT_SIZE: i64 = 1 << 32;
 
 /// The most queues served per interface (the XDP program's XSKMAP size).
 pub const MAX_QUEUES: i64 = 64;
@@ -94,6 +123,32 @@ pub(crate) fn parse(v: &Spanned<Value>, path: &str) -> Res<XdhcpConfig> {
                         ));
                     }
                 };
+            }
+            "durability" => {
+                let s = walk::string(val, &p, key)?;
+                out.durability = match s {
+                    "durable-before-reply" => Durability::DurableBeforeReply,
+                    "written-before-reply" => Durability::WrittenBeforeReply,
+                    _ => {
+                        return Err(err(
+                            &val.pos,
+                            &p,
+                            key,
+                            format!(
+                                "'durability': unknown policy '{s}' (expected \
+                                 durable-before-reply or written-before-reply)"
+                            ),
+                        ));
+                    }
+                };
+            }
+            "commit-window-us" => {
+                out.commit_window_us =
+                    walk::int_range(val, &p, key, 0, MAX_COMMIT_WINDOW_US)? as u32
+            }
+            "segment-size" => {
+                out.segment_size =
+                    Some(walk::int_range(val, &p, key, MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE)? as u64)
             }
             "queues" => out.queues = Some(walk::int_range(val, &p, key, 1, MAX_QUEUES)? as u32),
             "cores" => {

@@ -33,8 +33,20 @@ fn every_key_is_read() {
             xdp_mode: XdpMode::Generic,
             queues: Some(2),
             cores: Some(vec![1, 0]),
+            ..XdhcpConfig::default()
         }
     );
+    assert_eq!(c.xdhcp.durability, Durability::DurableBeforeReply);
+    assert_eq!(c.xdhcp.commit_window_us, 0);
+    assert_eq!(c.xdhcp.segment_size, None);
+    let c = with(
+        r#"{ "durability": "written-before-reply", "commit-window-us": 200,
+             "segment-size": 1048576 }"#,
+    )
+    .unwrap();
+    assert_eq!(c.xdhcp.durability, Durability::WrittenBeforeReply);
+    assert_eq!(c.xdhcp.commit_window_us, 200);
+    assert_eq!(c.xdhcp.segment_size, Some(1 << 20));
     for (text, io, xdp) in [
         (r#"{ "io-mode": "udp" }"#, IoMode::Udp, XdpMode::Auto),
         (
@@ -97,6 +109,24 @@ fn errors_name_key_path_and_line() {
             "unexpected key 'io_mode' in xdhcp",
         ),
         (r#"[ "xdp" ]"#, "xdhcp", 3, "expected a map"),
+        (
+            r#"{ "durability": "eventually" }"#,
+            "xdhcp/durability",
+            3,
+            "unknown policy 'eventually'",
+        ),
+        (
+            r#"{ "commit-window-us": -1 }"#,
+            "xdhcp/commit-window-us",
+            3,
+            "out of range",
+        ),
+        (
+            r#"{ "segment-size": 100 }"#,
+            "xdhcp/segment-size",
+            3,
+            "value 100 is out of range",
+        ),
     ] {
         let e = with(text).expect_err(text);
         assert_eq!(e.path, path, "{text}: {e}");

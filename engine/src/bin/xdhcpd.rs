@@ -28,6 +28,10 @@ struct Cli {
     /// Print the leases in the lease log of the -c configuration as Kea memfile CSV.
     #[arg(long = "dump-leases", requires = "config")]
     dump_leases: bool,
+    /// Write the DHCPv4 leases in the lease logs of the -c configuration to FILE as a
+    /// Kea memfile CSV (newest schema) that kea-dhcp4 loads.
+    #[arg(long = "export-leases", value_name = "FILE", requires = "config")]
+    export_leases: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -65,14 +69,10 @@ fn main() -> ExitCode {
         }
     };
     if cli.dump_leases {
-        let stdout = std::io::stdout();
-        return match daemon::dump_leases(&cfg.dhcp4.lease_database, &mut stdout.lock()) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("xdhcpd: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return dump_leases(&cfg);
+    }
+    if let Some(file) = &cli.export_leases {
+        return export_leases(&cfg, file);
     }
     logging::init(&cfg.logging, cli.debug);
     for w in &cfg.warnings {
@@ -88,17 +88,64 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads the configuration and refuses what this build cannot serve yet, by name: the
-/// loader understands `Dhcp6`, but the DHCPv6 service is not wired into the daemon, and a
-/// section that would be silently ignored is worse than an error.
-fn load(path: &std::path::Path) -> Result<xdhcp_config::Config, String> {
-    let cfg = xdhcp_config::load_file(path).map_err(|e| e.to_string())?;
-    if cfg.dhcp6.is_some() {
-        return Err(format!(
-            "{}: 'Dhcp6' is not supported yet by xdhcpd (the DHCPv6 service is not served \
-             yet); remove the section or run Kea's kea-dhcp6 for it",
-            path.display()
-        ));
+/// `--dump-leases`: the DHCPv4 leases as Kea's v4 CSV when the file has a `Dhcp4` section
+/// (or no `Dhcp6` one), then the DHCPv6 leases as Kea's v6 CSV when it has a `Dhcp6`
+/// section (after an empty line when both are printed).
+fn dump_leases(cfg: &xdhcp_config::Config) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let v4 = cfg.has_dhcp4 || cfg.dhcp6.is_none();
+    if v4 && let Err(e) = daemon::dump_leases(&cfg.dhcp4.lease_database, &mut out) {
+        eprintln!("xdhcpd: {e}");
+        return ExitCode::from(1);
     }
-    Ok(cfg)
+    if let Some(c6) = &cfg.dhcp6 {
+        use std::io::Write;
+        if v4 {
+            let _ = writeln!(out);
+        }
+        if let Err(e) = daemon::v6::dump_leases6(&c6.lease_database, &mut out) {
+            eprintln!("xdhcpd: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--export-leases FILE`: progress on stderr when it is a terminal, one final count
+/// line always.
+fn export_leases(cfg: &xdhcp_config::Config, file: &std::path::Path) -> ExitCode {
+    use std::io::{IsTerminal, Write};
+    let tty = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if tty {
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
+            eprint!("\rxdhcpd: exporting leases: {done}/{total} ({pct}%)");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    match daemon::export_leases(&cfg.dhcp4.lease_database, file, progress) {
+        Ok(n) => {
+            if tty {
+                eprintln!();
+            }
+            eprintln!(
+                "xdhcpd: exported {n} DHCPv4 lease(s) to {} (Kea memfile CSV)",
+                file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if tty {
+                eprintln!();
+            }
+            eprintln!("xdhcpd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads the configuration (`Dhcp4`, `Dhcp6` or both).
+fn load(path: &std::path::Path) -> Result<xdhcp_config::Config, String> {
+    xdhcp_config::load_file(path).map_err(|e| e.to_string())
 }

@@ -1,14 +1,16 @@
 //! The receive → handle → persist → send loop over the UDP backend. Replies of a batch
-//! are held until that batch's lease changes are in the log, then sent: over UDP to relays
-//! and configured clients, and as whole frames through a packet socket to clients without
-//! an address (`dhcp-socket-type: raw`, Kea's default), or broadcast over UDP in `udp` mode.
+//! are held (with the log seq they wait for) until the lease store reports that seq ready
+//! under the durability policy (group commit), then sent: over UDP to relays and
+//! configured clients, and as whole frames through a packet socket to clients without an
+//! address (`dhcp-socket-type: raw`, Kea's default), or broadcast over UDP in `udp` mode.
+//! The loop never blocks on a commit: while replies are held it polls for completions.
 
-use super::lease_store::LeaseStore;
+use super::lease_store::{FatalStoreError, LeaseStore};
 use crate::core::v4::{Context, Destination, Reply, ShardV4};
 use crate::io::iface::{self, Interface};
 use crate::io::packet::PacketSocket;
 use crate::io::udp::UdpSocket4;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -22,11 +24,18 @@ const BATCH: usize = 64;
 /// the reply in place.
 const HEADROOM: usize = 14 + 20 + 8;
 const BUF: usize = 2048;
+/// Replies held at most while their commit runs; with none free, receiving pauses
+/// (requests wait in the socket buffer) until a commit releases some.
+const HOLD: usize = 8 * BATCH;
 
 struct Pending {
     reply: Reply,
     ifindex: u32,
     src: Ipv4Addr,
+    /// Index into `tx`.
+    buf: usize,
+    /// Log seq the reply waits for (`u64::MAX` until its batch is persisted).
+    seq: u64,
 }
 
 pub struct Listener {
@@ -37,7 +46,10 @@ pub struct Listener {
     next_refresh: Instant,
     rx: Vec<u8>,
     tx: Vec<Vec<u8>>,
-    pending: Vec<Pending>,
+    /// Free indexes into `tx`.
+    free: Vec<usize>,
+    /// Held replies, in seq order.
+    pending: VecDeque<Pending>,
 }
 
 impl Listener {
@@ -54,8 +66,9 @@ impl Listener {
             ifaces: BTreeMap::new(),
             next_refresh: Instant::now(),
             rx: vec![0; BUF],
-            tx: (0..BATCH).map(|_| vec![0; BUF]).collect(),
-            pending: Vec::with_capacity(BATCH),
+            tx: (0..HOLD).map(|_| vec![0; BUF]).collect(),
+            free: (0..HOLD).rev().collect(),
+            pending: VecDeque::with_capacity(HOLD),
         };
         l.refresh_interfaces();
         for spec in &l.specs {
@@ -130,22 +143,43 @@ impl Listener {
                 revents: 0,
             },
         ];
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: `fds` is a valid array of two pollfd structures.
-        unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+        };
+        // With no free reply buffer the socket is not watched: only a commit (polled
+        // at the timeout) or a signal can make progress.
+        let n = if self.free.is_empty() { 1 } else { 2 };
+        let fds = if n == 1 { &mut fds[1..] } else { &mut fds[..] };
+        // SAFETY: `fds` holds `n` valid pollfd structures; `ts` is a valid timespec.
+        unsafe { libc::ppoll(fds.as_mut_ptr(), n as libc::nfds_t, &ts, std::ptr::null()) };
     }
 
-    /// Receives and handles up to a batch of messages, persists, then sends the replies.
+    /// Sends every held reply whose seq is at most `ready`.
+    pub fn release(&mut self, ready: u64) {
+        while self.pending.front().is_some_and(|p| p.seq <= ready) {
+            self.send(0);
+            let p = self.pending.pop_front().expect("checked");
+            self.free.push(p.buf);
+        }
+    }
+
+    /// Receives and handles batches of messages while requests and free reply buffers
+    /// last; after each batch persists its lease changes, starts the group commit and
+    /// sends the replies it allows. An error is a failed commit: nothing may be sent.
     pub fn serve_batch(
         &mut self,
         shard: &mut ShardV4,
         store: &mut LeaseStore,
         now: impl Fn() -> u64,
-    ) {
+    ) -> Result<(), FatalStoreError> {
         loop {
-            self.pending.clear();
+            let first = self.pending.len();
             let mut received = 0;
-            while self.pending.len() < BATCH && received < BATCH * 4 {
+            while self.pending.len() - first < BATCH
+                && !self.free.is_empty()
+                && received < BATCH * 4
+            {
                 let meta = match self.udp.recv(&mut self.rx) {
                     Ok(Some(m)) => m,
                     Ok(None) => break,
@@ -170,28 +204,43 @@ impl Listener {
                     src: *meta.src.ip(),
                     dst: meta.dst,
                 };
-                let slot = self.pending.len();
-                let out = &mut self.tx[slot][HEADROOM..];
+                let buf = *self.free.last().expect("checked");
+                let out = &mut self.tx[buf][HEADROOM..];
                 if let Some(reply) = shard.handle(now(), &self.rx[..meta.len], &ctx, out) {
-                    self.pending.push(Pending {
+                    self.free.pop();
+                    self.pending.push_back(Pending {
                         reply,
                         ifindex: iface.index,
                         src: server_addr.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        buf,
+                        seq: u64::MAX,
                     });
                 }
             }
             if received == 0 {
-                return;
+                return Ok(());
             }
-            if let Err(e) = store.persist(shard) {
-                log::error!(
-                    "lease log write failed, dropping {} repl(ies) of this batch: {e}",
-                    self.pending.len()
-                );
-                continue;
+            match store.persist(shard) {
+                Ok(()) => {
+                    let seq = store.written_seq();
+                    for p in self.pending.range_mut(first..) {
+                        p.seq = seq;
+                    }
+                }
+                Err(e) => {
+                    log::error!(
+                        "lease log write failed, dropping {} repl(ies) of this batch: {e}",
+                        self.pending.len() - first
+                    );
+                    for p in self.pending.drain(first..) {
+                        self.free.push(p.buf);
+                    }
+                }
             }
-            for i in 0..self.pending.len() {
-                self.send(i);
+            let ready = store.tick(std::time::Instant::now())?;
+            self.release(ready);
+            if self.free.is_empty() {
+                return Ok(());
             }
         }
     }
@@ -201,6 +250,7 @@ impl Listener {
         let len = p.reply.len;
         let ifindex = p.ifindex;
         let src = p.src;
+        let bi = p.buf;
         let (udp_dst, l2) = match p.reply.dest {
             Destination::Relay(a) => (Some(SocketAddrV4::new(a, SERVER_PORT)), None),
             Destination::Unicast(a) => (Some(SocketAddrV4::new(a, CLIENT_PORT)), None),
@@ -220,7 +270,7 @@ impl Listener {
                 ),
             },
         };
-        let buf = &mut self.tx[i];
+        let buf = &mut self.tx[bi];
         let result = if let Some(dst) = udp_dst {
             self.udp
                 .send(&buf[HEADROOM..HEADROOM + len], dst, ifindex, src)

@@ -2,20 +2,22 @@
 //! backend (`xdhcp/io-mode`), recovers the lease logs, runs the receive → handle →
 //! persist → send loop — one thread on the UDP backend, one pinned worker per RX queue on
 //! the AF_XDP backend — and reacts to signals (TERM/INT stop, HUP reloads, USR1 logs the
-//! statistics).
+//! statistics). A `Dhcp6` section starts the DHCPv6 service (`v6`) on its own thread; with
+//! no `Dhcp4` section it is the only service.
 
 mod lease_store;
 mod listener;
 mod shard_logs;
 mod signals;
+pub mod v6;
 mod worker;
 mod xdp_main;
 
-pub use lease_store::{dump_leases, lease_log_path};
-pub use shard_logs::{existing_logs, shard_log_path};
+pub use lease_store::{dump_leases, export_leases, kea_csv_path, lease_log_path};
+pub use shard_logs::{existing_logs, segment_root, shard_dir, shard_log_path};
 
 use crate::core::v4::{RuntimeV4, ShardV4};
-use lease_store::LeaseStore;
+use lease_store::{LeaseStore, StoreOptions};
 use listener::Listener;
 use signals::Signals;
 use std::path::{Path, PathBuf};
@@ -42,10 +44,24 @@ pub fn unix_now() -> u64 {
 /// Runs the server until SIGTERM/SIGINT. `config_path` is re-read on SIGHUP.
 pub fn run(config_path: &Path, config: xdhcp_config::Config) -> Result<(), StartError> {
     let signals = Signals::install().map_err(|e| StartError(format!("signals: {e}")))?;
-    match choose_backend(&config)? {
-        Some(setup) => xdp_main::run(config_path, config, signals, setup),
-        None => run_udp(config_path, config, signals),
+    let dhcp4_db = config.has_dhcp4.then_some(&config.dhcp4.lease_database);
+    let service6 = match &config.dhcp6 {
+        Some(c6) => Some(v6::start(config_path, c6.clone(), dhcp4_db)?),
+        None => None,
+    };
+    let service6 = match service6 {
+        Some(s) if !config.has_dhcp4 => return v6::serve_only(&signals, s),
+        other => other,
+    };
+    let result = match choose_backend(&config) {
+        Ok(Some(setup)) => xdp_main::run(config_path, config, signals, setup),
+        Ok(None) => run_udp(config_path, config, signals),
+        Err(e) => Err(e),
+    };
+    if let Some(s) = service6 {
+        s.stop();
     }
+    result
 }
 
 /// The AF_XDP setup when `io-mode` asks for it and it works; `None` for the UDP backend.
@@ -106,14 +122,17 @@ fn run_udp(
 ) -> Result<(), StartError> {
     let dhcp4 = config.dhcp4;
     let rt = Arc::new(RuntimeV4::new(dhcp4.clone()));
-    let mut start = shard_logs::open_shards(&dhcp4.lease_database, &rt, 1).map_err(StartError)?;
+    let opts = StoreOptions::new(&config.xdhcp, &dhcp4.lease_database);
+    let mut start =
+        shard_logs::open_shards(&dhcp4.lease_database, &rt, 1, &opts).map_err(StartError)?;
     let shard_start = start.pop().expect("one shard");
     let mut store = shard_start.store;
     let recovered = shard_start.own;
     log::info!(
-        "recovered {} lease(s) from {}",
+        "recovered {} lease(s) from {} ({})",
         recovered.len(),
-        store.describe()
+        store.describe(),
+        opts.describe()
     );
     let mut listener = Listener::open(&dhcp4).map_err(StartError)?;
     let reclaim_every = Duration::from_secs(u64::from(
@@ -130,9 +149,18 @@ fn run_udp(
         listener.describe()
     );
     let mut next_reclaim = Instant::now() + reclaim_every;
+    let lfc_every = opts.lfc_interval;
+    let mut next_lfc = (!lfc_every.is_zero()).then(|| Instant::now() + lfc_every);
+    let mut result = Ok(());
     loop {
-        let timeout = next_reclaim.saturating_duration_since(Instant::now());
-        listener.wait(signals.fd(), timeout.min(Duration::from_secs(5)));
+        let now = Instant::now();
+        let mut timeout = next_reclaim
+            .saturating_duration_since(now)
+            .min(Duration::from_secs(5));
+        if let Some(d) = store.next_deadline(now) {
+            timeout = timeout.min(d);
+        }
+        listener.wait(signals.fd(), timeout);
         if signals.take_stop() {
             log::info!("shutting down");
             break;
@@ -141,18 +169,33 @@ fn run_udp(
             reload(config_path, &mut shard, &mut listener, &store);
         }
         if signals.take_stats() {
-            log_statistics(&shard);
+            log_statistics(&shard, &store);
         }
-        listener.serve_batch(&mut shard, &mut store, unix_now);
+        // Serve, then release what the commits allow; a failed commit stops the server
+        // (no reply may leave for records that are not durable; a restart replays).
+        let served = listener
+            .serve_batch(&mut shard, &mut store, unix_now)
+            .and_then(|()| store.tick(Instant::now()))
+            .map(|ready| listener.release(ready));
+        if let Err(e) = served {
+            result = Err(StartError(e.to_string()));
+            break;
+        }
         if Instant::now() >= next_reclaim {
             reclaim(&mut shard, &mut store);
             next_reclaim = Instant::now() + reclaim_every;
         }
+        if next_lfc.is_some_and(|t| Instant::now() >= t) {
+            store.start_compaction();
+            next_lfc = Some(Instant::now() + lfc_every);
+        }
         listener.refresh_interfaces_if_due();
     }
-    store.close();
-    log_statistics(&shard);
-    Ok(())
+    if store.close() && result.is_ok() {
+        listener.release(u64::MAX);
+    }
+    log_statistics(&shard, &store);
+    result
 }
 
 fn reclaim(shard: &mut ShardV4, store: &mut LeaseStore) {
@@ -197,12 +240,15 @@ fn reload(path: &Path, shard: &mut ShardV4, listener: &mut Listener, store: &Lea
     }
 }
 
-/// One `statistics:` line with every counter in Kea's names.
-pub fn log_statistics(shard: &ShardV4) {
+/// One `statistics:` line with every counter in Kea's names, then the lease log's
+/// (`lease-log.*`).
+fn log_statistics(shard: &ShardV4, store: &LeaseStore) {
     let mut line = String::from("statistics:");
     for (name, v) in shard.stats.snapshot() {
         line.push_str(&format!(" {name}={v}"));
     }
+    line.push_str(&store.counters().stat_text());
+    v6::append_statistics(&mut line);
     log::info!("{line}");
 }
 

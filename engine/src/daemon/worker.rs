@@ -9,19 +9,25 @@
 //!   drain the rings from the peers (frames, rerouted frames, notes), handle them
 //!   route the shard's notes (Freed -> owner of the slice, Borrow -> the next peer)
 //!   reclaim when due
-//!   persist the batch's lease changes (one append), THEN put its replies on the TX ring
+//!   persist the batch's lease changes (one append into the mapped segment), start the
+//!   group commit (never waits for it), put the replies whose records are ready under the
+//!   durability policy on the TX ring; the others stay staged with the seq they wait for
 //! ```
+//! While replies are staged the worker sleeps at most a few tens of microseconds, so a
+//! finished commit releases them at once; with no free staging slot it stops taking
+//! frames (they wait in the RX ring) until one does.
 //!
 //! Rings are bounded lock-free queues, one per (from, to) pair, of fixed-size messages
 //! that hold a frame inline: nothing is allocated per packet. A peer that pushes wakes a
 //! sleeping worker through its eventfd. A frame whose ring is full is dropped (and
 //! counted: the client retransmits); a note whose ring is full waits in a small outbox.
 
-use super::lease_store::LeaseStore;
+use super::lease_store::{COMMIT_POLL, LeaseStore, StoreCounters};
 use crate::core::v4::{RuntimeV4, ShardNote, ShardV4, owner_of_packet};
 use crate::io::afxdp::{self, FRAME_MAX, LinkView, Request};
 use crate::io::iface;
 use crossbeam_queue::ArrayQueue;
+use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering, fence};
@@ -34,8 +40,8 @@ use xdhcp_ebpf::XskSocket;
 const BATCH: usize = 64;
 /// Messages taken from the peers' rings per loop.
 const DRAIN: usize = 64;
-/// Replies held at most before the batch is committed.
-const STAGE_CAP: usize = 2 * BATCH;
+/// Replies staged at most (waiting for their commit).
+const STAGE_CAP: usize = 8 * BATCH;
 /// Messages per (from, to) ring.
 pub const RING_CAP: usize = 256;
 const STAGE_BUF: usize = 2048;
@@ -158,6 +164,8 @@ pub enum Control {
     },
     /// Report the counters (SIGUSR1).
     Stats(mpsc::Sender<WorkerReport>),
+    /// Compact the shard's lease log (Kea's LFC; `lfc-interval`).
+    Compact,
     /// Persist, sync the log and return.
     Stop,
 }
@@ -204,6 +212,7 @@ pub struct WorkerReport {
     pub stats: Vec<(String, u64)>,
     pub io: IoCounters,
     pub leases: usize,
+    pub store: StoreCounters,
 }
 
 /// What the worker knows of one served interface (refreshed every few seconds).
@@ -244,6 +253,16 @@ pub fn links(names: &[String], specs: &[InterfaceSpec]) -> Vec<Link> {
         .collect()
 }
 
+/// A reply frame waiting for its lease records.
+#[derive(Clone, Copy)]
+struct Staged {
+    slot: usize,
+    port: usize,
+    len: usize,
+    /// Log seq it waits for (`u64::MAX` until persisted).
+    seq: u64,
+}
+
 pub struct Worker {
     xsks: Vec<XskSocket>,
     core: WorkerCore,
@@ -260,8 +279,12 @@ struct WorkerCore {
     mesh: Arc<Mesh>,
     control: mpsc::Receiver<Control>,
     stage: Vec<[u8; STAGE_BUF]>,
-    /// Staged replies: (port, frame length) for `stage[i]`.
-    staged: Vec<(usize, usize)>,
+    /// Free indexes into `stage`.
+    free: Vec<usize>,
+    /// Staged replies in seq order.
+    staged: VecDeque<Staged>,
+    /// Replies staged since the last persist (the tail of `staged`).
+    unpersisted: usize,
     notes: Vec<ShardNote>,
     /// Notes whose ring was full: (to, kind).
     outbox: Vec<(usize, MsgKind)>,
@@ -296,7 +319,9 @@ impl Worker {
                 mesh,
                 control,
                 stage: vec![[0u8; STAGE_BUF]; STAGE_CAP],
-                staged: Vec::with_capacity(STAGE_CAP),
+                free: (0..STAGE_CAP).rev().collect(),
+                staged: VecDeque::with_capacity(STAGE_CAP),
+                unpersisted: 0,
                 notes: Vec::with_capacity(16),
                 outbox: Vec::new(),
                 io: IoCounters::default(),
@@ -319,26 +344,38 @@ impl Worker {
                     Control::Stats(tx) => {
                         let _ = tx.send(core.report());
                     }
+                    Control::Compact => core.store.start_compaction(),
                     Control::Stop => {
-                        core.commit(xsks);
-                        core.store.close();
+                        let _ = core.commit(xsks);
+                        if core.store.close() {
+                            core.release(xsks, u64::MAX);
+                        }
                         return core.report();
                     }
                 }
             }
             let mut work = 0;
-            for port in 0..xsks.len() {
+            for (port, xsk) in xsks.iter_mut().enumerate() {
+                // Each served frame needs a staging slot; without one frames wait in
+                // the RX ring until a commit frees some.
+                let room = core.free.len().min(BATCH);
+                if room == 0 {
+                    break;
+                }
                 let now = super::unix_now();
-                let got = xsks[port]
-                    .recv_batch(BATCH as u32, |frame| core.on_local_frame(now, port, frame))
+                let got = xsk
+                    .recv_batch(room as u32, |frame| core.on_local_frame(now, port, frame))
                     .unwrap_or_else(|e| {
                         log::error!("worker {}: receive failed: {e}", core.me);
                         0
                     });
                 work += got;
-                if core.staged.len() + BATCH > STAGE_CAP {
-                    core.commit(xsks);
-                }
+            }
+            if core.unpersisted > 0
+                && let Err(e) = core.commit(xsks)
+            {
+                log::error!("worker {}: {e}; stopping", core.me);
+                return core.report();
             }
             work += core.drain_rings(xsks);
             core.route_notes();
@@ -351,7 +388,12 @@ impl Worker {
             if now >= core.next_refresh {
                 core.refresh_links();
             }
-            core.commit(xsks);
+            if let Err(e) = core.commit(xsks) {
+                // A failed commit: nothing staged may leave; the main thread sees this
+                // worker end and stops the server (a restart replays the log).
+                log::error!("worker {}: {e}; stopping", core.me);
+                return core.report();
+            }
             if work == 0 {
                 core.sleep(xsks);
             }
@@ -377,6 +419,7 @@ impl WorkerCore {
             stats: self.shard.stats.snapshot(),
             io: self.io,
             leases: self.shard.lease_count(),
+            store: self.store.counters(),
         }
     }
 
@@ -457,7 +500,11 @@ impl WorkerCore {
             dst: req.ip_dst,
         };
         let payload = &frame[req.payload.0..req.payload.0 + req.payload.1];
-        let slot = self.staged.len();
+        let Some(&slot) = self.free.last() else {
+            // Callers only take frames while slots are free.
+            self.io.tx_dropped += 1;
+            return;
+        };
         let buf = &mut self.stage[slot][..];
         let off = afxdp::reply_payload_offset(req);
         let reply = if rerouted {
@@ -474,7 +521,16 @@ impl WorkerCore {
             return;
         };
         match afxdp::frame_reply(buf, req, reply.dest, link.mac, server_addr, reply.len) {
-            Some(len) => self.staged.push((port, len)),
+            Some(len) => {
+                self.free.pop();
+                self.staged.push_back(Staged {
+                    slot,
+                    port,
+                    len,
+                    seq: u64::MAX,
+                });
+                self.unpersisted += 1;
+            }
             None => self.io.tx_dropped += 1,
         }
     }
@@ -486,8 +542,13 @@ impl WorkerCore {
         let me = self.me;
         for from in (0..self.n).filter(|f| *f != me) {
             while taken < DRAIN {
-                if self.staged.len() >= STAGE_CAP {
-                    self.commit(xsks);
+                if self.free.is_empty() {
+                    // Persist what is staged; a failed commit is seen by the caller's
+                    // next commit.
+                    let _ = self.commit(xsks);
+                    if self.free.is_empty() {
+                        return taken;
+                    }
                 }
                 let Some(msg) = self.mesh.ring(from, self.me).pop() else {
                     break;
@@ -603,28 +664,51 @@ impl WorkerCore {
         }
     }
 
-    /// Persists the batch's lease changes, then releases its replies to the TX rings.
-    fn commit(&mut self, xsks: &mut [XskSocket]) {
-        if let Err(e) = self.store.persist(&mut self.shard) {
-            log::error!(
-                "worker {}: lease log write failed, dropping {} repl(ies) of this batch: {e}",
-                self.me,
-                self.staged.len()
-            );
-            self.io.tx_dropped += self.staged.len() as u64;
-            self.staged.clear();
-            return;
+    /// Persists the lease changes of what was handled since the last call (the staged
+    /// replies then wait for the log's written seq), lets the store start a group
+    /// commit, and puts every reply the store reports ready on the TX rings. An error is
+    /// a failed commit (fatal).
+    fn commit(&mut self, xsks: &mut [XskSocket]) -> Result<(), String> {
+        let fresh = self.staged.len() - self.unpersisted;
+        match self.store.persist(&mut self.shard) {
+            Ok(()) => {
+                let seq = self.store.written_seq();
+                for s in self.staged.range_mut(fresh..) {
+                    s.seq = seq;
+                }
+            }
+            Err(e) => {
+                log::error!(
+                    "worker {}: lease log write failed, dropping {} repl(ies) of this batch: {e}",
+                    self.me,
+                    self.unpersisted
+                );
+                self.io.tx_dropped += self.unpersisted as u64;
+                for s in self.staged.drain(fresh..) {
+                    self.free.push(s.slot);
+                }
+            }
         }
-        if self.staged.is_empty() {
-            return;
-        }
+        self.unpersisted = 0;
+        let ready = self.store.tick(Instant::now()).map_err(|e| e.to_string())?;
+        self.release(xsks, ready);
+        Ok(())
+    }
+
+    /// Copies the staged replies whose seq is at most `ready` into TX frames and kicks.
+    fn release(&mut self, xsks: &mut [XskSocket], ready: u64) {
         let mut used = 0u64;
-        for (i, &(port, len)) in self.staged.iter().enumerate() {
-            let Some(xsk) = xsks.get_mut(port) else {
+        while let Some(&st) = self.staged.front() {
+            if st.seq > ready {
+                break;
+            }
+            self.staged.pop_front();
+            self.free.push(st.slot);
+            let Some(xsk) = xsks.get_mut(st.port) else {
                 self.io.tx_dropped += 1;
                 continue;
             };
-            used |= 1 << port.min(63);
+            used |= 1 << st.port.min(63);
             // All TX frames in flight: kick the kernel so completions come back.
             if xsk.tx_frame().is_none() {
                 let _ = xsk.flush_tx();
@@ -633,13 +717,12 @@ impl WorkerCore {
                 self.io.tx_dropped += 1;
                 continue;
             };
-            frame.buf()[..len].copy_from_slice(&self.stage[i][..len]);
-            match frame.submit(len) {
+            frame.buf()[..st.len].copy_from_slice(&self.stage[st.slot][..st.len]);
+            match frame.submit(st.len) {
                 Ok(()) => self.io.tx_frames += 1,
                 Err(_) => self.io.tx_dropped += 1,
             }
         }
-        self.staged.clear();
         for (port, xsk) in xsks.iter_mut().enumerate() {
             if used & (1 << port.min(63)) != 0
                 && let Err(e) = xsk.flush_tx()
@@ -653,7 +736,8 @@ impl WorkerCore {
         }
     }
 
-    /// Waits for frames, a peer's message or a control message (at most 100 ms).
+    /// Waits for frames, a peer's message or a control message (at most 100 ms; while
+    /// replies wait for a commit, at most until the store wants to look again).
     fn sleep(&mut self, xsks: &mut [XskSocket]) {
         let waker = &self.mesh.wakers[self.me];
         waker.sleeping.store(true, Ordering::SeqCst);
@@ -669,16 +753,32 @@ impl WorkerCore {
                 fds[nfds].fd = xsk.fd();
                 nfds += 1;
             }
-            let until_reclaim = self
+            let now = Instant::now();
+            let mut timeout = self
                 .next_reclaim
-                .saturating_duration_since(Instant::now())
-                .as_millis() as i32;
-            // SAFETY: `fds` holds `nfds` valid pollfd structures.
+                .saturating_duration_since(now)
+                .clamp(Duration::from_millis(1), Duration::from_millis(100));
+            if let Some(d) = self.store.next_deadline(now) {
+                timeout = timeout.min(d);
+            }
+            if !self.staged.is_empty() {
+                timeout = timeout.min(COMMIT_POLL);
+            }
+            // With no free staging slot, frames are not taken: do not wake for them.
+            if self.free.is_empty() {
+                nfds = 1;
+            }
+            let ts = libc::timespec {
+                tv_sec: timeout.as_secs() as libc::time_t,
+                tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+            };
+            // SAFETY: `fds` holds `nfds` valid pollfd structures; `ts` is a valid timespec.
             unsafe {
-                libc::poll(
+                libc::ppoll(
                     fds.as_mut_ptr(),
                     nfds as libc::nfds_t,
-                    until_reclaim.clamp(1, 100),
+                    &ts,
+                    std::ptr::null(),
                 )
             };
         }

@@ -6,6 +6,7 @@
 //! It also holds UDP port 67, so no second server starts on the host and DHCP frames the
 //! XDP program passes up (queues without a socket) are not answered with ICMP errors.
 
+use super::lease_store::{StoreCounters, StoreOptions};
 use super::shard_logs::{self, ShardStart};
 use super::signals::Signals;
 use super::worker::{Control, Link, Mesh, Worker, WorkerReport, links};
@@ -75,11 +76,14 @@ pub fn run(
     let n = setup.queues;
     let dhcp4 = config.dhcp4;
     let rt = Arc::new(RuntimeV4::new(dhcp4.clone()));
-    let starts = shard_logs::open_shards(&dhcp4.lease_database, &rt, n).map_err(StartError)?;
+    let opts = StoreOptions::new(&config.xdhcp, &dhcp4.lease_database);
+    let starts =
+        shard_logs::open_shards(&dhcp4.lease_database, &rt, n, &opts).map_err(StartError)?;
     let recovered: usize = starts.iter().map(|s| s.own.len()).sum();
     log::info!(
-        "recovered {recovered} lease(s) from {} ({n} shard log(s))",
-        starts[0].store.describe()
+        "recovered {recovered} lease(s) from {} ({n} shard log(s); {})",
+        starts[0].store.describe(),
+        opts.describe()
     );
     let names: Vec<String> = setup.ports.iter().map(|p| p.ifname.clone()).collect();
     let link_view: Vec<Link> = links(&names, &dhcp4.interfaces);
@@ -150,8 +154,18 @@ pub fn run(
     );
     let mut scratch = vec![0u8; 2048];
     let mut result = Ok(());
+    let lfc_every = opts.lfc_interval;
+    let mut next_lfc = (!lfc_every.is_zero()).then(|| Instant::now() + lfc_every);
     loop {
-        wait(signals.fd(), udp.fd(), Duration::from_secs(1));
+        let until_lfc = next_lfc.map_or(Duration::from_secs(1), |t| {
+            t.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        });
+        wait(
+            signals.fd(),
+            udp.fd(),
+            until_lfc.min(Duration::from_secs(1)),
+        );
         if signals.take_stop() {
             log::info!("shutting down");
             break;
@@ -164,6 +178,11 @@ pub fn run(
         }
         // Whatever reaches the kernel's socket is not served here (see the module comment).
         while let Ok(Some(_)) = udp.recv(&mut scratch) {}
+        if next_lfc.is_some_and(|t| Instant::now() >= t) {
+            // Each worker rolls its log and compacts it on a side thread.
+            workers.tell(|| Control::Compact);
+            next_lfc = Some(Instant::now() + lfc_every);
+        }
         if let Some(i) = workers.handles.iter().position(|h| h.is_finished()) {
             result = Err(StartError(format!("worker {i} stopped unexpectedly")));
             break;
@@ -273,6 +292,11 @@ fn log_statistics(reports: &[WorkerReport], setup: &XdpSetup) {
     for name in &order {
         line.push_str(&format!(" {name}={}", sums[name]));
     }
+    let mut store = StoreCounters::default();
+    for r in reports {
+        store.add(&r.store);
+    }
+    line.push_str(&store.stat_text());
     for r in reports {
         for (name, v) in r.io.named() {
             line.push_str(&format!(" worker[{}].{name}={v}", r.index));
@@ -289,5 +313,6 @@ fn log_statistics(reports: &[WorkerReport], setup: &XdpSetup) {
         " xdp.steered={} xdp.passed={} xdp.malformed={}",
         xdp.steered, xdp.passed, xdp.malformed
     ));
+    super::v6::append_statistics(&mut line);
     log::info!("{line}");
 }

@@ -2,5 +2,7 @@
 
 pub mod afxdp;
 pub mod iface;
+pub mod iface6;
 pub mod packet;
 pub mod udp;
+pub mod udp6;
