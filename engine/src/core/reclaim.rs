@@ -53,3 +53,62 @@ pub(crate) fn reclaim<S: Reclaimable>(shard: &mut S, now: u64, max: usize, remov
     }
     n
 }
+
+/// Implements [`Reclaimable`] for a shard whose lease table (`leases`), configuration
+/// (`rt`), counters (`stats`) and `store`/`delete` have the same shape in both families;
+/// only the key and counter types differ.
+macro_rules! impl_reclaimable {
+    ($shard:ty, $key:ty, $counter:ident) => {
+        impl $crate::core::reclaim::Reclaimable for $shard {
+            type Key = $key;
+
+            fn hold_time(&self) -> u64 {
+                u64::from(self.rt.cfg.expired_leases_processing.hold_reclaimed_time)
+            }
+
+            fn collect_due(&self, now: u64, hold: u64, out: &mut Vec<$key>, max: usize) {
+                self.leases.collect_expired(now, hold, out, max);
+            }
+
+            fn state_of(&self, key: $key) -> Option<xdhcp_storage::LeaseState> {
+                self.leases.get(key).map(|l| l.state)
+            }
+
+            fn delete_lease(&mut self, now: u64, key: $key) {
+                self.delete(now, key);
+            }
+
+            fn keep_reclaimed(&mut self, key: $key) {
+                if let Some(mut kept) = self.leases.get(key).cloned() {
+                    kept.state = xdhcp_storage::LeaseState::ExpiredReclaimed;
+                    kept.hostname.clear();
+                    kept.fqdn_fwd = false;
+                    kept.fqdn_rev = false;
+                    self.store(kept);
+                }
+            }
+
+            fn count_reclaimed(&mut self, key: $key, declined: bool) {
+                let si = self
+                    .leases
+                    .get(key)
+                    .and_then(|l| self.rt.subnet_index_by_id(l.subnet_id));
+                // Kea counts a declined address back from probation as a reclaimed
+                // lease too.
+                self.stats.bump($counter::ReclaimedLeases);
+                if declined {
+                    self.stats.bump($counter::ReclaimedDeclinedAddresses);
+                }
+                if let Some(si) = si {
+                    let sc = self.stats.subnet_mut(si);
+                    sc.reclaimed_leases += 1;
+                    if declined {
+                        sc.reclaimed_declined_addresses += 1;
+                    }
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_reclaimable;

@@ -3,8 +3,7 @@
 use super::leases::Lease6Key;
 use super::shard::ShardV6;
 use super::stats::Counter6;
-use crate::core::reclaim::{Reclaimable, reclaim};
-use xdhcp_storage::LeaseState;
+use crate::core::reclaim::{impl_reclaimable, reclaim};
 
 impl ShardV6 {
     /// Reclaims at most `max` leases that expired before `now`; returns how many.
@@ -14,55 +13,4 @@ impl ShardV6 {
     }
 }
 
-impl Reclaimable for ShardV6 {
-    type Key = Lease6Key;
-
-    fn hold_time(&self) -> u64 {
-        u64::from(self.rt.cfg.expired_leases_processing.hold_reclaimed_time)
-    }
-
-    fn collect_due(&self, now: u64, hold: u64, out: &mut Vec<Lease6Key>, max: usize) {
-        self.leases.collect_expired(now, hold, out, max);
-    }
-
-    fn state_of(&self, key: Lease6Key) -> Option<LeaseState> {
-        self.leases.get(key).map(|l| l.state)
-    }
-
-    fn delete_lease(&mut self, now: u64, key: Lease6Key) {
-        self.delete(now, key);
-    }
-
-    fn keep_reclaimed(&mut self, key: Lease6Key) {
-        if let Some(mut kept) = self.leases.get(key).cloned() {
-            kept.state = LeaseState::ExpiredReclaimed;
-            kept.hostname.clear();
-            kept.fqdn_fwd = false;
-            kept.fqdn_rev = false;
-            self.store(kept);
-        }
-    }
-
-    fn count_reclaimed(&mut self, key: Lease6Key, declined: bool) {
-        let si = self
-            .leases
-            .get(key)
-            .and_then(|l| self.rt.subnet_index_by_id(l.subnet_id));
-        self.stats.bump(if declined {
-            Counter6::ReclaimedDeclinedAddresses
-        } else {
-            Counter6::ReclaimedLeases
-        });
-        if declined {
-            // Kea counts a declined address back from probation as a reclaimed lease too.
-            self.stats.bump(Counter6::ReclaimedLeases);
-        }
-        if let Some(si) = si {
-            let sc = self.stats.subnet_mut(si);
-            sc.reclaimed_leases += 1;
-            if declined {
-                sc.reclaimed_declined_addresses += 1;
-            }
-        }
-    }
-}
+impl_reclaimable!(ShardV6, Lease6Key, Counter6);
