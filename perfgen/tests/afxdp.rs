@@ -270,6 +270,14 @@ impl Drop for Server {
     fn drop(&mut self) {
         match self {
             Server::Xdhcpd(c) => {
+                // `timeout` runs xdhcpd as its child and passes SIGTERM on; a SIGKILL
+                // would end `timeout` alone and leave xdhcpd running.
+                // SAFETY: plain kill(2) on our own child's pid.
+                unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 let _ = c.kill();
                 let _ = c.wait();
             }
