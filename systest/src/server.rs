@@ -2,7 +2,7 @@
 //! inside the server namespace.
 
 use crate::config::{ServerConfig, q};
-use crate::util::{TempDir, ns_command, run, signal, wait_for};
+use crate::util::{TempDir, ns_command, run, signal, stop_child, wait_for};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -368,17 +368,8 @@ impl Server {
 
     /// SIGTERM, then waits up to 10 s (SIGKILL after); returns the exit status.
     pub fn stop(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        signal(child.id(), libc::SIGTERM);
-        for _ in 0..200 {
-            if let Ok(Some(st)) = child.try_wait() {
-                return Some(st);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("systest: {:?} ignored SIGTERM for 10 s, killing", self.kind);
-        let _ = child.kill();
-        child.wait().ok()
+        let child = self.child.take()?;
+        stop_child(child, &format!("{:?}", self.kind))
     }
 
     /// SIGKILL (a crash: nothing is flushed or synced by the server) and reaps it.

@@ -121,3 +121,17 @@ pub fn write_script(path: &Path, body: &str) {
     std::fs::write(path, body).expect("write script");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod script");
 }
+
+/// SIGTERM, then up to 10 s for the process to exit (SIGKILL after); its exit status.
+pub fn stop_child(mut child: std::process::Child, name: &str) -> Option<std::process::ExitStatus> {
+    signal(child.id(), libc::SIGTERM);
+    for _ in 0..200 {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    eprintln!("systest: {name} ignored SIGTERM for 10 s, killing");
+    let _ = child.kill();
+    child.wait().ok()
+}

@@ -7,7 +7,7 @@ use crate::config::{ServerConfig, q};
 use crate::netns::Topology;
 use crate::perfdhcp::PerfResult;
 use crate::server::xdhcpd_bin;
-use crate::util::{TempDir, must, ns_command, run, signal, wait_for, write_script};
+use crate::util::{TempDir, must, ns_command, run, signal, stop_child, wait_for, write_script};
 use crate::{Stats, server};
 use std::fs::File;
 use std::net::Ipv6Addr;
@@ -303,16 +303,8 @@ impl Server6 {
 
     /// SIGTERM, then waits up to 10 s (SIGKILL after).
     pub fn stop(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        signal(child.id(), libc::SIGTERM);
-        for _ in 0..200 {
-            if let Ok(Some(st)) = child.try_wait() {
-                return Some(st);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        child.wait().ok()
+        let child = self.child.take()?;
+        stop_child(child, "xdhcpd")
     }
 
     /// Stops (expecting exit 0) and starts again with the same configuration.
